@@ -1,0 +1,52 @@
+package io.ringtrain.allreduce;
+
+import io.aeron.logbuffer.ControlledFragmentHandler.Action;
+import java.util.concurrent.CompletableFuture;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * One collective as the data-plane thread runs it: a send side driven by {@link #doWork}, a receive side fed
+ * frame by frame through {@link #onFrame}. Everything here runs on the data-plane thread only.
+ */
+abstract class CollectiveOp {
+    final CompletableFuture<Void> future = new CompletableFuture<>();
+    final MutableDirectBuffer buffer;
+    final Object base;
+    final long address;
+
+    RingState ring;
+    long id;
+    long lastProgressNs;
+
+    CollectiveOp(MutableDirectBuffer buffer, int offset) {
+        this.buffer = buffer;
+        this.base = buffer.byteArray();
+        this.address = buffer.addressOffset() + offset;
+    }
+
+    /** Binds the op to its ring and id; it may send from now on. */
+    void start(RingState ring, long id, long nowNs) {
+        this.ring = ring;
+        this.id = id;
+        this.lastProgressNs = nowNs;
+    }
+
+    abstract CollectiveKind kind();
+
+    /** Sends what may be sent now; returns the work done (0 when blocked or finished). */
+    abstract int doWork(long nowNs);
+
+    /**
+     * A frame of this collective (same generation and id) arrived. Returns CONTINUE once consumed, or ABORT to
+     * leave it in the term buffer for later (e.g. the sender is ahead of us).
+     */
+    abstract Action onFrame(FrameHeader header, DirectBuffer frame, int payloadOffset, long nowNs);
+
+    abstract boolean isComplete();
+
+    /** What the op is waiting for, for timeout messages. */
+    abstract String describeProgress();
+
+    abstract String describe();
+}

@@ -1,0 +1,135 @@
+package io.ringtrain.allreduce;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The collectives of one ring generation. Every method is asynchronous and returns at once; the data-plane
+ * thread runs collectives one at a time in the order they were called, which must be the same order on every
+ * rank. Buffers are worked on in place and must not be touched until the returned future completes.
+ *
+ * <p>A future fails with a {@link CollectiveException} within the collective timeout if a peer disappears or
+ * stops reading; after one failure every later call on this communicator fails too (re-form the ring with a new
+ * generation). Futures complete on the data-plane thread: attach only quick callbacks, or use the async variants
+ * with your own executor.
+ */
+public final class Communicator implements AutoCloseable {
+    private final DataPlane plane;
+    private final DataPlaneAgent agent;
+    private final RingState ring;
+    private final int maxPayloadLength;
+
+    Communicator(DataPlane plane, DataPlaneAgent agent, RingState ring) {
+        this.plane = plane;
+        this.agent = agent;
+        this.ring = ring;
+        this.maxPayloadLength = ring.ctx.maxPayloadLength();
+    }
+
+    public int rank() {
+        return ring.rank;
+    }
+
+    public int worldSize() {
+        return ring.worldSize;
+    }
+
+    public int generation() {
+        return ring.generation;
+    }
+
+    public List<String> endpoints() {
+        return java.util.Arrays.stream(ring.endpoints).map(Endpoint::toString).toList();
+    }
+
+    public DataPlane dataPlane() {
+        return plane;
+    }
+
+    /** In-place all-reduce of {@code count} elements starting at byte {@code offset}, elements on the wire as-is. */
+    public CompletableFuture<Void> allReduce(MutableDirectBuffer buffer, int offset, int count, DataType type, ReduceOp op) {
+        return allReduce(buffer, offset, count, type, op, WireCompression.NONE);
+    }
+
+    /**
+     * In-place all-reduce. Every rank ends with bit-identical values.
+     *
+     * @param compression {@link WireCompression#BF16} halves the bytes sent for FLOAT32 buffers.
+     */
+    public CompletableFuture<Void> allReduce(MutableDirectBuffer buffer, int offset, int count, DataType type, ReduceOp op,
+                                             WireCompression compression) {
+        if (type == null || op == null || compression == null) {
+            throw new IllegalArgumentException("type, op and compression are required");
+        }
+        if (compression == WireCompression.BF16 && type != DataType.FLOAT32) {
+            throw new IllegalArgumentException("bf16 wire compression is for FLOAT32 buffers, not " + type);
+        }
+        checkRange(buffer, offset, count, type.size(), "all-reduce");
+        if (count == 0 || ring.worldSize == 1) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return submit(ring.newAllReduce(buffer, offset, count, new Reduction(type, op, compression)));
+    }
+
+    /** Copies {@code length} bytes at {@code offset} from {@code root}'s buffer into every other rank's. */
+    public CompletableFuture<Void> broadcast(MutableDirectBuffer buffer, int offset, int length, int root) {
+        if (root < 0 || root >= ring.worldSize) {
+            throw new IllegalArgumentException("broadcast root " + root + " is outside a world of " + ring.worldSize);
+        }
+        checkRange(buffer, offset, length, 1, "broadcast");
+        if (length == 0 || ring.worldSize == 1) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return submit(new RingBroadcast(buffer, offset, length, root, maxPayloadLength, ring.rank, ring.worldSize));
+    }
+
+    /**
+     * The buffer holds one block of {@code blockLength} bytes per rank, rank r's at {@code offset + r * blockLength};
+     * afterwards every rank holds every block.
+     */
+    public CompletableFuture<Void> allGather(MutableDirectBuffer buffer, int offset, int blockLength) {
+        long total = (long) blockLength * ring.worldSize;
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("all-gather of " + ring.worldSize + " blocks of " + blockLength
+                    + " bytes exceeds 2 GiB");
+        }
+        checkRange(buffer, offset, (int) total, 1, "all-gather");
+        if (blockLength == 0 || ring.worldSize == 1) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return submit(new RingAllGather(buffer, offset, blockLength, maxPayloadLength, ring.rank, ring.worldSize));
+    }
+
+    /** Completes once every rank has called barrier. */
+    public CompletableFuture<Void> barrier() {
+        if (ring.worldSize == 1) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return submit(ring.newAllReduce(new UnsafeBuffer(new byte[Float.BYTES]), 0, 1,
+                new Reduction(DataType.FLOAT32, ReduceOp.SUM, WireCompression.NONE)));
+    }
+
+    private CompletableFuture<Void> submit(CollectiveOp op) {
+        agent.execute(() -> ring.submit(op));
+        return op.future;
+    }
+
+    private static void checkRange(MutableDirectBuffer buffer, int offset, int count, int elementSize, String what) {
+        if (buffer == null) {
+            throw new IllegalArgumentException(what + ": buffer is null");
+        }
+        long bytes = (long) count * elementSize;
+        if (offset < 0 || count < 0 || offset + bytes > buffer.capacity()) {
+            throw new IllegalArgumentException(what + " of " + count + " elements of " + elementSize + " bytes at offset "
+                    + offset + " does not fit a buffer of " + buffer.capacity() + " bytes");
+        }
+    }
+
+    /** Ends this generation: queued collectives fail with {@link CollectiveException.Closed}. */
+    @Override
+    public void close() {
+        agent.execute(() -> agent.closeRing(ring, "closed by the caller"));
+    }
+}

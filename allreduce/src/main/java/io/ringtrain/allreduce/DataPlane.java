@@ -1,0 +1,255 @@
+package io.ringtrain.allreduce;
+
+import io.aeron.Aeron;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.aeron.exceptions.RegistrationException;
+import java.io.File;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.AgentRunner;
+
+/**
+ * A rank's data plane: its media driver (embedded by default), its inbox on its own endpoint, and the thread
+ * that runs both and every collective. Long-lived: it outlives ring generations, each of which is a
+ * {@link Communicator} obtained from {@link #join}.
+ *
+ * <pre>{@code
+ * try (DataPlane plane = DataPlane.launch(new DataPlaneContext().endpoint("10.0.0.7:40100"))) {
+ *     Communicator ring = plane.join(1, rank, endpointsByRank);
+ *     ring.allReduce(gradients, 0, count, DataType.FLOAT32, ReduceOp.SUM).join();
+ * }
+ * }</pre>
+ */
+public final class DataPlane implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(DataPlane.class.getName());
+    private static final long CLOSE_DRAIN_TIMEOUT_MS = 2_000;
+
+    private final DataPlaneContext ctx;
+    private final DataPlaneAgent agent;
+    private final AgentRunner runner;
+    private final Endpoint endpoint;
+    private final boolean ownsDirectory;
+    private volatile boolean closed;
+
+    private DataPlane(DataPlaneContext ctx, DataPlaneAgent agent, AgentRunner runner, Endpoint endpoint, boolean ownsDirectory) {
+        this.ctx = ctx;
+        this.agent = agent;
+        this.runner = runner;
+        this.endpoint = endpoint;
+        this.ownsDirectory = ownsDirectory;
+    }
+
+    /**
+     * Starts the media driver (unless attaching to a running one), binds the inbox and starts the data-plane thread.
+     *
+     * @throws DataPlaneException when the configuration is invalid, the port is in use, shared memory is short,
+     *                            or the external driver cannot be reached; the message says what to fix.
+     */
+    public static DataPlane launch(DataPlaneContext ctx) {
+        ctx.conclude();
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new DataPlaneException("the data plane sends elements in native byte order and needs a little-endian CPU");
+        }
+        ErrorHandler errors = e -> LOG.log(System.Logger.Level.WARNING, "Aeron: " + e.getMessage(), e);
+        MediaDriver driver = null;
+        Aeron aeron = null;
+        try {
+            if (ctx.embeddedDriver()) {
+                File dir = new File(ctx.aeronDirectoryName()).getAbsoluteFile();
+                if (dir.getParentFile() != null) {
+                    DriverDirectories.deleteOrphans(dir.getParentFile());
+                }
+                if (ctx.checkSharedMemory()) {
+                    SharedMemoryBudget.check(ctx, 2, ctx.ranksOnHost());
+                }
+                driver = MediaDriver.launch(DriverSettings.embedded(ctx, errors));
+            }
+            Aeron.Context clientContext = new Aeron.Context()
+                    .aeronDirectoryName(ctx.aeronDirectoryName())
+                    .useConductorAgentInvoker(true)
+                    .errorHandler(errors)
+                    .driverTimeoutMs(Math.max(1_000, ctx.peerTimeout().toMillis() * 2));
+            AgentInvoker driverInvoker = driver != null && ctx.driverThreading() == ThreadingMode.INVOKER
+                    ? driver.sharedAgentInvoker() : null;
+            if (driverInvoker != null) {
+                clientContext.driverAgentInvoker(driverInvoker);
+            }
+            aeron = Aeron.connect(clientContext);
+            DataPlaneAgent agent = new DataPlaneAgent(ctx, driverInvoker, aeron, driver);
+            Endpoint endpoint = resolveEndpoint(ctx.parsedEndpoint(), agent.inbox().localSocketAddresses());
+            AgentRunner runner = new AgentRunner(ctx.newIdleStrategy(), errors, null, agent);
+            AgentRunner.startOnThread(runner, r -> {
+                Thread t = new Thread(r, ctx.threadName());
+                t.setDaemon(true);
+                return t;
+            });
+            return new DataPlane(ctx, agent, runner, endpoint, ctx.embeddedDriver());
+        } catch (RuntimeException e) {
+            closeQuietly(aeron);
+            closeQuietly(driver);
+            if (ctx.embeddedDriver()) {
+                DriverDirectories.deleteRecursively(Path.of(ctx.aeronDirectoryName()));
+            }
+            throw translate(ctx, e);
+        }
+    }
+
+    private static Endpoint resolveEndpoint(Endpoint configured, List<String> bound) {
+        if (configured.transport() != Endpoint.Transport.UDP || configured.port() != 0 || bound.isEmpty()) {
+            return configured;
+        }
+        String address = bound.get(0);
+        return configured.withPort(Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)));
+    }
+
+    private static DataPlaneException translate(DataPlaneContext ctx, RuntimeException e) {
+        if (e instanceof DataPlaneException d) {
+            return d;
+        }
+        String message = String.valueOf(e.getMessage());
+        Endpoint own = ctx.parsedEndpoint();
+        if (e instanceof RegistrationException && message.contains("in use")) {
+            return new DataPlaneException("UDP port " + own.port() + " on " + own.host() + " is already in use (another"
+                    + " ringtrain rank or another program is bound to it): choose another data-plane port, or 0 to pick"
+                    + " a free one", e);
+        }
+        if (e instanceof RegistrationException) {
+            return new DataPlaneException("cannot listen on data-plane endpoint " + own + ": " + message
+                    + ". Use an address of this host (or 0.0.0.0) and a free port.", e);
+        }
+        if (!ctx.embeddedDriver()) {
+            return new DataPlaneException("cannot attach to the media driver in " + ctx.aeronDirectoryName() + ": " + message
+                    + ". Is it running?", e);
+        }
+        return new DataPlaneException("the data plane failed to start: " + message, e);
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        if (closeable != null) {
+            try {
+                closeable.close();
+            } catch (Exception ignored) {
+                // Already failing; the original error is the one to report.
+            }
+        }
+    }
+
+    /** The endpoint peers send to, with the port resolved when 0 was configured. */
+    public String endpoint() {
+        return endpoint.toString();
+    }
+
+    public DataPlaneContext context() {
+        return ctx;
+    }
+
+    /** Frames dropped because they came from an older ring generation (or were too short to be ours). */
+    public long staleFramesDropped() {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        agent.execute(() -> result.complete(agent.staleFramesDropped()));
+        return await(result, 5_000, "reading counters");
+    }
+
+    /**
+     * Forms ring generation {@code generation} as {@code rank} of {@code endpointsByRank.size()} and returns its
+     * communicator once every peer is connected and has said hello. Any previous generation is closed first.
+     * Blocks for at most the connect timeout.
+     *
+     * @throws DataPlaneException when the ring cannot form in time or the ranks disagree; the message names the
+     *                            peers that could not be reached.
+     */
+    public Communicator join(int generation, int rank, List<String> endpointsByRank) {
+        ensureOpen();
+        int worldSize = endpointsByRank.size();
+        if (worldSize < 1) {
+            throw new DataPlaneException("a ring needs at least one rank; got an empty endpoint list");
+        }
+        if (rank < 0 || rank >= worldSize) {
+            throw new DataPlaneException("rank " + rank + " is outside a world of " + worldSize + " ranks (0.."
+                    + (worldSize - 1) + ")");
+        }
+        Endpoint[] endpoints = new Endpoint[worldSize];
+        for (int r = 0; r < worldSize; r++) {
+            endpoints[r] = Endpoint.parse(endpointsByRank.get(r));
+            if (endpoints[r].transport() != endpoint.transport()) {
+                throw new DataPlaneException("rank " + r + "'s endpoint " + endpoints[r] + " uses " + endpoints[r].transport()
+                        + " but this data plane uses " + endpoint.transport() + ": all ranks must use one transport");
+            }
+        }
+        if (!endpoints[rank].equals(endpoint)) {
+            throw new DataPlaneException("rank " + rank + " is listed at " + endpoints[rank] + " but this data plane listens on "
+                    + endpoint + ": the endpoint list must give each rank's own endpoint");
+        }
+        if (ctx.embeddedDriver() && ctx.checkSharedMemory()) {
+            SharedMemoryBudget.check(ctx, worldSize, ctx.ranksOnHost());
+        }
+        CompletableFuture<RingState> formed = new CompletableFuture<>();
+        agent.execute(() -> agent.join(generation, rank, endpoints, formed));
+        RingState ring = await(formed, ctx.connectTimeout().toMillis() + 5_000, "forming ring generation " + generation);
+        return new Communicator(this, agent, ring);
+    }
+
+    private <T> T await(CompletableFuture<T> future, long timeoutMs, String what) {
+        try {
+            return future.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new DataPlaneException(what + " failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new DataPlaneException(what + " did not finish within " + timeoutMs + " ms: the data-plane thread is stuck");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DataPlaneException(what + " was interrupted", e);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new DataPlaneException("the data plane is closed");
+        }
+    }
+
+    /**
+     * Closes the current ring, waits (bounded) until what was already sent has left this process, then stops the
+     * thread and the driver and removes the driver directory.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_DRAIN_TIMEOUT_MS);
+        agent.execute(() -> agent.closeRing("data plane closed"));
+        agent.execute(new Runnable() {
+            @Override
+            public void run() {
+                if (agent.publicationsDrained() || System.nanoTime() - deadline > 0) {
+                    drained.complete(null);
+                } else {
+                    agent.execute(this);
+                }
+            }
+        });
+        try {
+            drained.get(CLOSE_DRAIN_TIMEOUT_MS + 1_000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "data plane did not drain before closing: " + e);
+        }
+        runner.close();
+        if (ownsDirectory) {
+            DriverDirectories.deleteRecursively(Path.of(ctx.aeronDirectoryName()));
+        }
+    }
+}

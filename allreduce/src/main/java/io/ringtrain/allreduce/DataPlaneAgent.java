@@ -1,0 +1,223 @@
+package io.ringtrain.allreduce;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Image;
+import io.aeron.Subscription;
+import io.aeron.exceptions.RegistrationException;
+import io.aeron.logbuffer.ControlledFragmentHandler;
+import io.aeron.logbuffer.Header;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
+import org.agrona.concurrent.status.CountersReader;
+
+/**
+ * The data-plane thread's duty cycle: run the media driver (when it is invoked here), the Aeron client
+ * conductor, commands from callers, the inbox, and the current ring. Every Aeron resource is touched on this
+ * thread only, so none of it needs locks.
+ */
+final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
+    private static final int FRAGMENT_LIMIT = 16;
+    private static final int COMMAND_LIMIT = 16;
+
+    private final DataPlaneContext ctx;
+    private final AgentInvoker driverInvoker;
+    private final AgentInvoker clientInvoker;
+    private final Aeron aeron;
+    private final AutoCloseable driver;
+    private final Subscription inbox;
+    private final ManyToOneConcurrentLinkedQueue<Runnable> commands = new ManyToOneConcurrentLinkedQueue<>();
+    private final FrameHeader header = new FrameHeader();
+    private final List<long[]> draining = new ArrayList<>();
+
+    private RingState ring;
+    private int highestGeneration = Integer.MIN_VALUE;
+    private long nowNs;
+    private long staleFramesDropped;
+
+    DataPlaneAgent(DataPlaneContext ctx, AgentInvoker driverInvoker, Aeron aeron, AutoCloseable driver) {
+        this.ctx = ctx;
+        this.driverInvoker = driverInvoker;
+        this.clientInvoker = aeron.conductorAgentInvoker();
+        this.aeron = aeron;
+        this.driver = driver;
+        Endpoint own = ctx.parsedEndpoint();
+        this.inbox = aeron.addSubscription(own.subscriptionChannel(), own.streamId(ctx.streamId()), image -> { },
+                this::onUnavailableImage);
+    }
+
+    Subscription inbox() {
+        return inbox;
+    }
+
+    long staleFramesDropped() {
+        return staleFramesDropped;
+    }
+
+    void execute(Runnable command) {
+        commands.offer(command);
+    }
+
+    @Override
+    public String roleName() {
+        return ctx.threadName();
+    }
+
+    @Override
+    public int doWork() {
+        nowNs = System.nanoTime();
+        int work = 0;
+        if (driverInvoker != null) {
+            work += driverInvoker.invoke();
+        }
+        work += clientInvoker.invoke();
+        Runnable command;
+        for (int i = 0; i < COMMAND_LIMIT && (command = commands.poll()) != null; i++) {
+            command.run();
+            work++;
+        }
+        work += inbox.controlledPoll(this, FRAGMENT_LIMIT);
+        if (ring != null) {
+            work += ring.doWork(nowNs);
+        }
+        return work;
+    }
+
+    @Override
+    public Action onFragment(DirectBuffer buffer, int offset, int length, Header aeronHeader) {
+        if (length < FrameHeader.LENGTH) {
+            staleFramesDropped++;
+            return Action.CONTINUE;
+        }
+        header.wrap(buffer, offset);
+        int generation = header.generation();
+        RingState current = ring;
+        if (current == null || generation != current.generation) {
+            int newest = current == null ? highestGeneration : current.generation;
+            if (generation > newest) {
+                return Action.ABORT; // a peer is already in a generation we have not joined yet
+            }
+            staleFramesDropped++;
+            return Action.CONTINUE;
+        }
+        int payloadOffset = offset + FrameHeader.LENGTH;
+        if (header.type() == FrameHeader.TYPE_HELLO) {
+            current.formation.onHello(header, buffer, payloadOffset, length - FrameHeader.LENGTH, aeronHeader.sessionId());
+            return Action.CONTINUE;
+        }
+        if (!current.isFormed()) {
+            return Action.ABORT; // the peer finished forming first and has started; wait until we have too
+        }
+        return current.onData(header, buffer, payloadOffset, nowNs);
+    }
+
+    private void onUnavailableImage(Image image) {
+        RingState current = ring;
+        if (current != null) {
+            int peer = current.formation.rankOfSession(image.sessionId());
+            if (peer >= 0) {
+                current.onPeerImageLost(peer);
+            }
+        }
+    }
+
+    /** Runs on this thread: replaces the current ring with a new generation and starts forming it. */
+    void join(int generation, int rank, Endpoint[] endpoints, CompletableFuture<RingState> result) {
+        if (generation <= highestGeneration) {
+            result.completeExceptionally(new DataPlaneException("ring generation " + generation
+                    + " is not newer than generation " + highestGeneration + " already joined: generations must increase"));
+            return;
+        }
+        if (ring != null) {
+            closeRing("replaced by generation " + generation);
+        }
+        highestGeneration = generation;
+        int worldSize = endpoints.length;
+        ExclusivePublication[] publications = new ExclusivePublication[worldSize];
+        boolean mesh = ctx.smallMessageThreshold() > 0 && worldSize > 2 && worldSize <= 64;
+        try {
+            for (int peer = 0; peer < worldSize; peer++) {
+                boolean successor = peer == (rank + 1) % worldSize;
+                if (peer == rank || (!successor && !mesh)) {
+                    continue;
+                }
+                String channel = successor
+                        ? endpoints[peer].channel(ctx.mtuLength(), ctx.termLength())
+                        : endpoints[peer].channel(ctx.meshMtuLength(), ctx.meshTermLength());
+                publications[peer] = aeron.addExclusivePublication(channel, endpoints[peer].streamId(ctx.streamId()));
+            }
+        } catch (RegistrationException e) {
+            for (ExclusivePublication p : publications) {
+                if (p != null) {
+                    p.close();
+                }
+            }
+            result.completeExceptionally(new DataPlaneException("rank " + rank + " cannot publish to its peers in ring"
+                    + " generation " + generation + ": " + e.getMessage() + ". Check the endpoints (host names must resolve).", e));
+            return;
+        }
+        RingState joined = new RingState(ctx, generation, rank, endpoints, publications, System.nanoTime());
+        ring = joined;
+        joined.formation.joined.whenComplete((ok, error) -> {
+            if (error == null) {
+                result.complete(joined);
+            } else {
+                if (ring == joined) {
+                    closeRing("forming failed");
+                }
+                result.completeExceptionally(error);
+            }
+        });
+    }
+
+    /** Runs on this thread: ends the current ring; its publications drain in the background. */
+    void closeRing(String reason) {
+        if (ring == null) {
+            return;
+        }
+        CountersReader counters = aeron.countersReader();
+        for (ExclusivePublication p : ring.publications()) {
+            if (p != null && !p.isClosed()) {
+                int limitId = p.positionLimitId();
+                draining.add(new long[] {limitId, counters.getCounterRegistrationId(limitId)});
+            }
+        }
+        ring.close(reason);
+        ring = null;
+    }
+
+    void closeRing(RingState which, String reason) {
+        if (ring == which) {
+            closeRing(reason);
+        }
+    }
+
+    /** True once the driver has released every closed publication (all its data sent), so closing loses nothing. */
+    boolean publicationsDrained() {
+        CountersReader counters = aeron.countersReader();
+        draining.removeIf(entry -> counters.getCounterState((int) entry[0]) != CountersReader.RECORD_ALLOCATED
+                || counters.getCounterRegistrationId((int) entry[0]) != entry[1]);
+        return draining.isEmpty();
+    }
+
+    @Override
+    public void onClose() {
+        if (ring != null) {
+            closeRing("data plane closed");
+        }
+        inbox.close();
+        aeron.close();
+        if (driver != null) {
+            try {
+                driver.close();
+            } catch (Exception e) {
+                // Closing is best effort; the directory is removed by DataPlane.close() regardless.
+            }
+        }
+    }
+}

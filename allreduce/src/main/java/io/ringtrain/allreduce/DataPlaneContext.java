@@ -1,0 +1,352 @@
+package io.ringtrain.allreduce;
+
+import io.aeron.driver.ThreadingMode;
+import java.io.File;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * Every setting of a rank's data plane, Aeron-style: fluent setters, same-name getters, defaults from named
+ * constants (overridable by system properties {@code ringtrain.aeron.*}), and one {@link #conclude()} that
+ * validates everything and derives the rest. Nothing else reads configuration.
+ *
+ * <p>Defaults suit a small host (2 cores, several ranks): the media driver runs inside the data-plane thread
+ * ({@link ThreadingMode#INVOKER}), idling backs off to short parks, terms are 4 MiB. On a GPU node with cores
+ * to spare, {@code DEDICATED} threading and a {@code busy-spin} idle strategy cut latency.
+ */
+public final class DataPlaneContext {
+    public static final int DEFAULT_STREAM_ID = 0x5254;
+    public static final int DEFAULT_TERM_LENGTH = 4 << 20;
+    public static final int MIN_TERM_LENGTH = 64 << 10;
+    public static final int MAX_TERM_LENGTH = 1 << 30;
+    /** Largest UDP payload Aeron accepts; safe on loopback and for IPC. */
+    public static final int LOCAL_MTU_LENGTH = 65504;
+    /** Aeron's default: fits a 1500-byte Ethernet frame, so no IP fragmentation on ordinary networks. */
+    public static final int NETWORK_MTU_LENGTH = 1408;
+    public static final int DEFAULT_SOCKET_BUFFER_LENGTH = 2 << 20;
+    public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(3);
+    /** Below this many wire bytes an all-reduce goes directly to every peer (one hop) instead of round the ring. */
+    public static final int DEFAULT_SMALL_MESSAGE_THRESHOLD = 32 << 10;
+
+    private static final AtomicInteger DIRECTORY_SEQUENCE = new AtomicInteger();
+
+    private String endpoint = "127.0.0.1:0";
+    private String aeronDirectoryName;
+    private boolean embeddedDriver = true;
+    private ThreadingMode driverThreading = ThreadingMode.valueOf(prop("threading", "INVOKER"));
+    private String idleStrategy = prop("idle-strategy", "backoff");
+    private int mtuLength = Integer.getInteger("ringtrain.aeron.mtu", 0);
+    private int termLength = Integer.getInteger("ringtrain.aeron.term-length", DEFAULT_TERM_LENGTH);
+    private int initialWindowLength;
+    private int socketBufferLength = Integer.getInteger("ringtrain.aeron.socket-buffer", DEFAULT_SOCKET_BUFFER_LENGTH);
+    private int smallMessageThreshold = Integer.getInteger("ringtrain.aeron.small-message-threshold", DEFAULT_SMALL_MESSAGE_THRESHOLD);
+    private int streamId = DEFAULT_STREAM_ID;
+    private Duration collectiveTimeout = DEFAULT_COLLECTIVE_TIMEOUT;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration peerTimeout = DEFAULT_PEER_TIMEOUT;
+    private boolean checkSharedMemory = true;
+    private int ranksOnHost = 1;
+    private String threadName = "ringtrain-dataplane";
+
+    private boolean concluded;
+    private Endpoint parsedEndpoint;
+    private Supplier<IdleStrategy> idleStrategySupplier;
+
+    private static String prop(String name, String fallback) {
+        return System.getProperty("ringtrain.aeron." + name, fallback);
+    }
+
+    /**
+     * Validates every setting and derives the rest (MTU by transport, window, directory name).
+     *
+     * @throws DataPlaneException naming the setting, its value and what is allowed.
+     */
+    public DataPlaneContext conclude() {
+        if (concluded) {
+            return this;
+        }
+        parsedEndpoint = Endpoint.parse(endpoint);
+        if (!embeddedDriver && aeronDirectoryName == null) {
+            throw new DataPlaneException("embeddedDriver(false) needs aeronDirectoryName: the directory of the running media driver to attach to");
+        }
+        if (aeronDirectoryName == null) {
+            aeronDirectoryName = defaultDirectory();
+        }
+        requireThat(Integer.bitCount(termLength) == 1 && termLength >= MIN_TERM_LENGTH && termLength <= MAX_TERM_LENGTH,
+                "term-length " + termLength + " must be a power of two between 64 KiB and 1 GiB");
+        if (mtuLength == 0) {
+            mtuLength = parsedEndpoint.isLocal() ? LOCAL_MTU_LENGTH : NETWORK_MTU_LENGTH;
+            mtuLength = Math.min(mtuLength, termLength / 8);
+        }
+        requireThat(mtuLength >= 128 && mtuLength <= LOCAL_MTU_LENGTH && mtuLength % 32 == 0,
+                "mtu " + mtuLength + " must be a multiple of 32 between 128 and " + LOCAL_MTU_LENGTH);
+        requireThat(mtuLength <= termLength / 8,
+                "term-length " + Sizes.format(termLength) + " allows frames of at most " + Sizes.format(termLength / 8)
+                        + " (term-length/8) but mtu is " + Sizes.format(mtuLength)
+                        + ": raise term-length to at least " + Sizes.format(Integer.highestOneBit(mtuLength - 1) << 4)
+                        + " or lower mtu");
+        if (initialWindowLength == 0) {
+            initialWindowLength = Math.min(termLength / 2, socketBufferLength);
+        }
+        requireThat(initialWindowLength >= mtuLength && initialWindowLength <= termLength / 2,
+                "initial window " + initialWindowLength + " must be between the mtu (" + mtuLength + ") and term-length/2 ("
+                        + termLength / 2 + ")");
+        requireThat(socketBufferLength >= 64 << 10, "socket buffer " + socketBufferLength + " must be at least 64 KiB");
+        requireThat(smallMessageThreshold >= 0, "small-message threshold " + smallMessageThreshold + " must be >= 0 (0 disables the direct path)");
+        requireThat(ranksOnHost >= 1, "ranks on host " + ranksOnHost + " must be at least 1");
+        requirePositive(collectiveTimeout, "collective timeout");
+        requirePositive(connectTimeout, "connect timeout");
+        requirePositive(peerTimeout, "peer timeout");
+        idleStrategySupplier = IdleStrategies.parse(idleStrategy);
+        concluded = true;
+        return this;
+    }
+
+    private static String defaultDirectory() {
+        String base = new File("/dev/shm").isDirectory() ? "/dev/shm" : System.getProperty("java.io.tmpdir");
+        return base + File.separator + DriverDirectories.PREFIX + ProcessHandle.current().pid() + "-"
+                + DIRECTORY_SEQUENCE.incrementAndGet();
+    }
+
+    private static void requireThat(boolean condition, String message) {
+        if (!condition) {
+            throw new DataPlaneException(message);
+        }
+    }
+
+    private static void requirePositive(Duration d, String name) {
+        requireThat(d != null && !d.isNegative() && !d.isZero(), name + " must be positive, got " + d);
+    }
+
+    private void checkNotConcluded() {
+        if (concluded) {
+            throw new IllegalStateException("DataPlaneContext is already concluded; settings can no longer change");
+        }
+    }
+
+    // Settings --------------------------------------------------------------------------------------------------
+
+    /** This rank's inbox: {@code host:port} for UDP (port 0 picks a free one), or {@code ipc:<stream>}. */
+    public DataPlaneContext endpoint(String endpoint) {
+        checkNotConcluded();
+        this.endpoint = endpoint;
+        return this;
+    }
+
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /** Directory of the media driver's files; default a fresh one under /dev/shm named after this process. */
+    public DataPlaneContext aeronDirectoryName(String aeronDirectoryName) {
+        checkNotConcluded();
+        this.aeronDirectoryName = aeronDirectoryName;
+        return this;
+    }
+
+    public String aeronDirectoryName() {
+        return aeronDirectoryName;
+    }
+
+    /** True (default): start a media driver in this process. False: attach to one already running. */
+    public DataPlaneContext embeddedDriver(boolean embeddedDriver) {
+        checkNotConcluded();
+        this.embeddedDriver = embeddedDriver;
+        return this;
+    }
+
+    public boolean embeddedDriver() {
+        return embeddedDriver;
+    }
+
+    /** Threading of the embedded driver: INVOKER runs it on the data-plane thread (fewest threads). */
+    public DataPlaneContext driverThreading(ThreadingMode driverThreading) {
+        checkNotConcluded();
+        this.driverThreading = driverThreading;
+        return this;
+    }
+
+    public ThreadingMode driverThreading() {
+        return driverThreading;
+    }
+
+    /** {@code backoff} (default), {@code yielding}, {@code busy-spin} or {@code sleeping}. */
+    public DataPlaneContext idleStrategy(String idleStrategy) {
+        checkNotConcluded();
+        this.idleStrategy = idleStrategy;
+        return this;
+    }
+
+    public String idleStrategy() {
+        return idleStrategy;
+    }
+
+    /** Largest frame on the wire; 0 (default) means 65504 for loopback and IPC, 1408 for other networks. */
+    public DataPlaneContext mtuLength(int mtuLength) {
+        checkNotConcluded();
+        this.mtuLength = mtuLength;
+        return this;
+    }
+
+    public int mtuLength() {
+        return mtuLength;
+    }
+
+    /** Term buffer length of ring publications: each costs 3 terms of shared memory at each end. */
+    public DataPlaneContext termLength(int termLength) {
+        checkNotConcluded();
+        this.termLength = termLength;
+        return this;
+    }
+
+    public int termLength() {
+        return termLength;
+    }
+
+    /** UDP receiver window: how many bytes a sender may have in flight; default min(term/2, socket buffer). */
+    public DataPlaneContext initialWindowLength(int initialWindowLength) {
+        checkNotConcluded();
+        this.initialWindowLength = initialWindowLength;
+        return this;
+    }
+
+    public int initialWindowLength() {
+        return initialWindowLength;
+    }
+
+    /** SO_RCVBUF and SO_SNDBUF for UDP sockets (the kernel may cap them at net.core.rmem_max/wmem_max). */
+    public DataPlaneContext socketBufferLength(int socketBufferLength) {
+        checkNotConcluded();
+        this.socketBufferLength = socketBufferLength;
+        return this;
+    }
+
+    public int socketBufferLength() {
+        return socketBufferLength;
+    }
+
+    /** All-reduces of at most this many wire bytes use the one-hop direct exchange; 0 disables it. */
+    public DataPlaneContext smallMessageThreshold(int smallMessageThreshold) {
+        checkNotConcluded();
+        this.smallMessageThreshold = smallMessageThreshold;
+        return this;
+    }
+
+    public int smallMessageThreshold() {
+        return smallMessageThreshold;
+    }
+
+    /** Aeron stream id for UDP frames; every rank of a run must use the same one. */
+    public DataPlaneContext streamId(int streamId) {
+        checkNotConcluded();
+        this.streamId = streamId;
+        return this;
+    }
+
+    public int streamId() {
+        return streamId;
+    }
+
+    /** A collective that makes no progress for this long fails with {@link CollectiveException.Timeout}. */
+    public DataPlaneContext collectiveTimeout(Duration collectiveTimeout) {
+        checkNotConcluded();
+        this.collectiveTimeout = collectiveTimeout;
+        return this;
+    }
+
+    public Duration collectiveTimeout() {
+        return collectiveTimeout;
+    }
+
+    /** How long forming a ring may wait for every peer to connect and say hello. */
+    public DataPlaneContext connectTimeout(Duration connectTimeout) {
+        checkNotConcluded();
+        this.connectTimeout = connectTimeout;
+        return this;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** Silence after which the driver declares a peer's publication disconnected or its image lost. */
+    public DataPlaneContext peerTimeout(Duration peerTimeout) {
+        checkNotConcluded();
+        this.peerTimeout = peerTimeout;
+        return this;
+    }
+
+    public Duration peerTimeout() {
+        return peerTimeout;
+    }
+
+    /** Check free space in the driver directory's file system before starting (default true). */
+    public DataPlaneContext checkSharedMemory(boolean checkSharedMemory) {
+        checkNotConcluded();
+        this.checkSharedMemory = checkSharedMemory;
+        return this;
+    }
+
+    public boolean checkSharedMemory() {
+        return checkSharedMemory;
+    }
+
+    /**
+     * How many ranks share this host's /dev/shm (a launcher knows; default 1), so the shared-memory check
+     * accounts for the neighbours too.
+     */
+    public DataPlaneContext ranksOnHost(int ranksOnHost) {
+        checkNotConcluded();
+        this.ranksOnHost = ranksOnHost;
+        return this;
+    }
+
+    public int ranksOnHost() {
+        return ranksOnHost;
+    }
+
+    public DataPlaneContext threadName(String threadName) {
+        checkNotConcluded();
+        this.threadName = threadName;
+        return this;
+    }
+
+    public String threadName() {
+        return threadName;
+    }
+
+    // Derived (valid after conclude) --------------------------------------------------------------------------
+
+    Endpoint parsedEndpoint() {
+        return parsedEndpoint;
+    }
+
+    IdleStrategy newIdleStrategy() {
+        return idleStrategySupplier.get();
+    }
+
+    /** MTU of the direct-exchange publications: one frame carries a whole small all-reduce. */
+    int meshMtuLength() {
+        int frame = smallMessageThreshold + FrameHeader.LENGTH + 32;
+        return Math.min(mtuLength, (frame + 31) & ~31);
+    }
+
+    /** Term length of the direct-exchange publications: the smallest that carries their MTU. */
+    int meshTermLength() {
+        return Math.max(MIN_TERM_LENGTH, Integer.highestOneBit(meshMtuLength() * 8 - 1) << 1);
+    }
+
+    /** Largest all-reduce, in wire bytes, that takes the direct path. */
+    int directPayloadLimit() {
+        return Math.min(smallMessageThreshold, meshMtuLength() - 32 - FrameHeader.LENGTH);
+    }
+
+    /** Largest payload (bytes after our header) of one frame: one Aeron fragment, never reassembled. */
+    int maxPayloadLength() {
+        return mtuLength - 32 - FrameHeader.LENGTH;
+    }
+}

@@ -1,0 +1,43 @@
+package io.ringtrain.allreduce;
+
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import java.util.concurrent.TimeUnit;
+import org.agrona.ErrorHandler;
+
+/** Media-driver settings derived from a concluded {@link DataPlaneContext}. */
+final class DriverSettings {
+    /** Short linger: closed publications keep answering retransmit requests briefly, then free their memory. */
+    static final long PUBLICATION_LINGER_NS = TimeUnit.MILLISECONDS.toNanos(200);
+
+    private DriverSettings() {
+    }
+
+    static MediaDriver.Context embedded(DataPlaneContext ctx, ErrorHandler errors) {
+        long peerTimeoutNs = ctx.peerTimeout().toNanos();
+        return base(ctx.aeronDirectoryName(), ctx.driverThreading(), errors)
+                .sharedIdleStrategy(ctx.newIdleStrategy())
+                .mtuLength(ctx.mtuLength())
+                .ipcMtuLength(ctx.mtuLength())
+                .publicationTermBufferLength(ctx.termLength())
+                .ipcTermBufferLength(ctx.termLength())
+                .initialWindowLength(ctx.initialWindowLength())
+                .socketRcvbufLength(ctx.socketBufferLength())
+                .socketSndbufLength(ctx.socketBufferLength())
+                .publicationConnectionTimeoutNs(peerTimeoutNs)
+                .imageLivenessTimeoutNs(peerTimeoutNs)
+                .publicationLingerTimeoutNs(PUBLICATION_LINGER_NS);
+    }
+
+    /** A standalone driver that ranks of one host attach to for IPC (benchmarks, tests, one-pod multi-GPU). */
+    static MediaDriver.Context base(String directory, ThreadingMode threading, ErrorHandler errors) {
+        return new MediaDriver.Context()
+                .aeronDirectoryName(directory)
+                .dirDeleteOnStart(true)
+                .dirDeleteOnShutdown(true)
+                .warnIfDirectoryExists(false)
+                .printConfigurationOnStart(false)
+                .threadingMode(threading)
+                .errorHandler(errors);
+    }
+}

@@ -1,0 +1,111 @@
+package io.ringtrain.allreduce;
+
+/**
+ * The element work of one collective: encode for the wire, accumulate a received frame into the destination,
+ * copy a finished frame into it, and finish a segment (AVG scaling, bf16 rounding). Chosen once per collective
+ * so the per-frame calls are a switch on a final field and a tight loop.
+ */
+final class Reduction {
+    /** Raw bytes: broadcast and all-gather move bytes without looking at them. */
+    static final Reduction BYTES = new Reduction(null, null, WireCompression.NONE);
+
+    private final DataType type;
+    private final ReduceOp op;
+    private final WireCompression compression;
+    private final int elementSize;
+    private final int wireElementSize;
+
+    Reduction(DataType type, ReduceOp op, WireCompression compression) {
+        this.type = type;
+        this.op = op;
+        this.compression = compression;
+        this.elementSize = type == null ? 1 : type.size();
+        this.wireElementSize = type == null ? 1 : compression.wireElementSize(type);
+    }
+
+    int elementSize() {
+        return elementSize;
+    }
+
+    int wireElementSize() {
+        return wireElementSize;
+    }
+
+    DataType type() {
+        return type;
+    }
+
+    ReduceOp op() {
+        return op;
+    }
+
+    WireCompression compression() {
+        return compression;
+    }
+
+    void encode(Object src, long srcAddr, Object wire, long wireAddr, int count) {
+        if (compression == WireCompression.BF16) {
+            ElementKernels.encodeBf16(src, srcAddr, wire, wireAddr, count);
+        } else {
+            ElementKernels.copy(src, srcAddr, wire, wireAddr, (long) count * elementSize);
+        }
+    }
+
+    void decode(Object wire, long wireAddr, Object dst, long dstAddr, int count) {
+        if (compression == WireCompression.BF16) {
+            ElementKernels.decodeBf16(wire, wireAddr, dst, dstAddr, count);
+        } else {
+            ElementKernels.copy(wire, wireAddr, dst, dstAddr, (long) count * elementSize);
+        }
+    }
+
+    void accumulate(Object dst, long dstAddr, Object wire, long wireAddr, int count) {
+        if (compression == WireCompression.BF16) {
+            switch (op) {
+                case SUM, AVG -> ElementKernels.sumBf16(dst, dstAddr, wire, wireAddr, count);
+                case MIN -> ElementKernels.minBf16(dst, dstAddr, wire, wireAddr, count);
+                case MAX -> ElementKernels.maxBf16(dst, dstAddr, wire, wireAddr, count);
+            }
+        } else if (type == DataType.FLOAT32) {
+            switch (op) {
+                case SUM, AVG -> ElementKernels.sumFloat(dst, dstAddr, wire, wireAddr, count);
+                case MIN -> ElementKernels.minFloat(dst, dstAddr, wire, wireAddr, count);
+                case MAX -> ElementKernels.maxFloat(dst, dstAddr, wire, wireAddr, count);
+            }
+        } else {
+            switch (op) {
+                case SUM, AVG -> ElementKernels.sumDouble(dst, dstAddr, wire, wireAddr, count);
+                case MIN -> ElementKernels.minDouble(dst, dstAddr, wire, wireAddr, count);
+                case MAX -> ElementKernels.maxDouble(dst, dstAddr, wire, wireAddr, count);
+            }
+        }
+    }
+
+    /**
+     * Turns a fully reduced run of elements into the final result every rank will hold: divide for AVG, and
+     * round to what the wire can carry so the finishing rank does not keep more precision than the others get.
+     */
+    void finish(Object dst, long dstAddr, int count, int worldSize) {
+        if (op == ReduceOp.AVG && worldSize > 1) {
+            if (type == DataType.FLOAT32) {
+                ElementKernels.scaleFloat(dst, dstAddr, count, 1.0f / worldSize);
+            } else {
+                ElementKernels.scaleDouble(dst, dstAddr, count, 1.0 / worldSize);
+            }
+        }
+        if (compression == WireCompression.BF16) {
+            ElementKernels.roundToBf16(dst, dstAddr, count);
+        }
+    }
+
+    /** Packs kind, type, op and compression into the header's descriptor byte. */
+    byte descriptor(CollectiveKind kind) {
+        int t = type == null ? 0 : type.ordinal() + 1;
+        int o = op == null ? 0 : op.ordinal();
+        return (byte) (kind.ordinal() | (t << 2) | (o << 4) | (compression.ordinal() << 6));
+    }
+
+    String describe() {
+        return type == null ? "bytes" : type + " " + op + (compression == WireCompression.NONE ? "" : " over " + compression);
+    }
+}

@@ -1,0 +1,81 @@
+package io.ringtrain.allreduce;
+
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Bandwidth-optimal ring all-reduce: reduce-scatter for W-1 steps, then all-gather for W-1 steps, so each rank
+ * sends 2(W-1)/W of the buffer. At step k rank r sends segment (r-k) mod W and receives segment (r-k-1) mod W;
+ * the same formula covers both phases, which is what lets {@link RingPipeline} forward each chunk as soon as it
+ * arrives. Segment (r+1) mod W is completed by rank r at step W-2, then travels round the ring unchanged.
+ */
+final class RingAllReduce extends RingPipeline {
+    private final int rank;
+    private final int worldSize;
+
+    RingAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, int maxPayloadLength,
+                  int rank, int worldSize) {
+        super(buffer, offset, count, reduction, maxPayloadLength);
+        this.rank = rank;
+        this.worldSize = worldSize;
+    }
+
+    @Override
+    CollectiveKind kind() {
+        return CollectiveKind.RING_ALL_REDUCE;
+    }
+
+    @Override
+    int firstSendStep() {
+        return 0;
+    }
+
+    @Override
+    int endSendStep() {
+        return 2 * (worldSize - 1);
+    }
+
+    @Override
+    int firstRecvStep() {
+        return 0;
+    }
+
+    @Override
+    int endRecvStep() {
+        return 2 * (worldSize - 1);
+    }
+
+    @Override
+    int sendSegment(int step) {
+        return Math.floorMod(rank - step, worldSize);
+    }
+
+    @Override
+    int recvSegment(int step) {
+        return Math.floorMod(rank - step - 1, worldSize);
+    }
+
+    @Override
+    int segmentStart(int segment) {
+        return (int) ((long) count * segment / worldSize);
+    }
+
+    @Override
+    int segmentEnd(int segment) {
+        return (int) ((long) count * (segment + 1) / worldSize);
+    }
+
+    @Override
+    boolean reducesAt(int step) {
+        return step < worldSize - 1;
+    }
+
+    @Override
+    boolean finishesAt(int step) {
+        return step == worldSize - 2;
+    }
+
+    @Override
+    int sourceRank() {
+        return Math.floorMod(rank - 1, worldSize);
+    }
+}

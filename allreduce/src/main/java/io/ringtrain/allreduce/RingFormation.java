@@ -1,0 +1,177 @@
+package io.ringtrain.allreduce;
+
+import io.aeron.ExclusivePublication;
+import io.aeron.logbuffer.BufferClaim;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Int2IntHashMap;
+
+/**
+ * Forming a ring: every publication must connect, and every rank that will send to us must say hello with the
+ * same world size and frame settings, naming us by the rank we were given. Ranks that were handed inconsistent
+ * endpoints or settings are caught here, with a message that names both sides, rather than as corrupt sums later.
+ */
+final class RingFormation {
+    private static final int WORLD_SIZE_OFFSET = 0;
+    private static final int RECEIVER_RANK_OFFSET = 4;
+    private static final int MAX_PAYLOAD_OFFSET = 8;
+    private static final int DIRECT_LIMIT_OFFSET = 12;
+    private static final int HELLO_LENGTH = 16;
+
+    final CompletableFuture<Void> joined = new CompletableFuture<>();
+
+    private final RingState ring;
+    private final long deadlineNs;
+    private final boolean[] helloSent;
+    private final boolean[] helloExpected;
+    private final boolean[] helloReceived;
+    private final Int2IntHashMap sessionToRank = new Int2IntHashMap(-1);
+    private final BufferClaim claim = new BufferClaim();
+    private final FrameHeader writer = new FrameHeader();
+    private boolean complete;
+
+    RingFormation(RingState ring, long nowNs) {
+        this.ring = ring;
+        this.deadlineNs = nowNs + ring.ctx.connectTimeout().toNanos();
+        int w = ring.worldSize;
+        helloSent = new boolean[w];
+        helloExpected = new boolean[w];
+        helloReceived = new boolean[w];
+        for (int peer = 0; peer < w; peer++) {
+            helloExpected[peer] = peer != ring.rank && (peer == ring.predecessorRank() || ring.directPathEnabled());
+        }
+        complete = w == 1;
+        if (complete) {
+            joined.complete(null);
+        }
+    }
+
+    boolean isComplete() {
+        return complete;
+    }
+
+    /** Rank that owns an image's session, or -1 when the session never said hello in this generation. */
+    int rankOfSession(int sessionId) {
+        return sessionToRank.get(sessionId);
+    }
+
+    int doWork(long nowNs) {
+        if (complete || joined.isDone()) {
+            return 0;
+        }
+        int work = 0;
+        ExclusivePublication[] publications = ring.publications();
+        boolean allSent = true;
+        for (int peer = 0; peer < publications.length; peer++) {
+            ExclusivePublication publication = publications[peer];
+            if (publication == null || helloSent[peer]) {
+                continue;
+            }
+            if (publication.isConnected() && sendHello(publication, peer)) {
+                helloSent[peer] = true;
+                work++;
+            } else {
+                allSent = false;
+            }
+        }
+        boolean allReceived = true;
+        for (int peer = 0; peer < helloExpected.length; peer++) {
+            allReceived &= !helloExpected[peer] || helloReceived[peer];
+        }
+        if (allSent && allReceived) {
+            complete = true;
+            joined.complete(null);
+            return work + 1;
+        }
+        if (nowNs - deadlineNs > 0) {
+            joined.completeExceptionally(new DataPlaneException(timeoutMessage()));
+        }
+        return work;
+    }
+
+    private boolean sendHello(ExclusivePublication publication, int peer) {
+        if (publication.tryClaim(FrameHeader.LENGTH + HELLO_LENGTH, claim) <= 0) {
+            return false;
+        }
+        MutableDirectBuffer b = claim.buffer();
+        int offset = claim.offset();
+        writer.wrap(b, offset).write(ring.generation, ring.rank, FrameHeader.TYPE_HELLO, (byte) 0, 0, 0, 0, 0, 0);
+        int p = offset + FrameHeader.LENGTH;
+        b.putInt(p + WORLD_SIZE_OFFSET, ring.worldSize, ByteOrder.LITTLE_ENDIAN);
+        b.putInt(p + RECEIVER_RANK_OFFSET, peer, ByteOrder.LITTLE_ENDIAN);
+        b.putInt(p + MAX_PAYLOAD_OFFSET, ring.ctx.maxPayloadLength(), ByteOrder.LITTLE_ENDIAN);
+        b.putInt(p + DIRECT_LIMIT_OFFSET, ring.directPathEnabled() ? ring.ctx.directPayloadLimit() : 0, ByteOrder.LITTLE_ENDIAN);
+        claim.commit();
+        return true;
+    }
+
+    void onHello(FrameHeader header, DirectBuffer frame, int payloadOffset, int payloadLength, int sessionId) {
+        if (joined.isDone() && !complete) {
+            return;
+        }
+        int sender = header.sender();
+        if (payloadLength < HELLO_LENGTH) {
+            failJoin("a hello from rank " + sender + " is truncated (" + payloadLength + " bytes)");
+            return;
+        }
+        int theirWorld = frame.getInt(payloadOffset + WORLD_SIZE_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        int theyThinkWeAre = frame.getInt(payloadOffset + RECEIVER_RANK_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        int theirMaxPayload = frame.getInt(payloadOffset + MAX_PAYLOAD_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        int theirDirectLimit = frame.getInt(payloadOffset + DIRECT_LIMIT_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        String us = "rank " + ring.rank + " (" + ring.endpoints[ring.rank] + ", generation " + ring.generation + ")";
+        if (theirWorld != ring.worldSize) {
+            failJoin(us + " has world size " + ring.worldSize + " but rank " + sender + " says " + theirWorld
+                    + ": every rank must be given the same ring");
+        } else if (sender < 0 || sender >= ring.worldSize || sender == ring.rank || !helloExpected[sender]) {
+            failJoin(us + " got a hello from rank " + sender + ", which should not be sending to it: the ranks were given"
+                    + " different endpoint lists");
+        } else if (theyThinkWeAre != ring.rank) {
+            failJoin("rank " + sender + " sent its hello for rank " + theyThinkWeAre + " to " + us
+                    + ": the ranks were given different endpoint lists");
+        } else if (theirMaxPayload != ring.ctx.maxPayloadLength()) {
+            failJoin(us + " uses frames of " + ring.ctx.maxPayloadLength() + " payload bytes but rank " + sender + " uses "
+                    + theirMaxPayload + ": set the same ringtrain.aeron.mtu on every rank");
+        } else if (theirDirectLimit != (ring.directPathEnabled() ? ring.ctx.directPayloadLimit() : 0)) {
+            failJoin(us + " and rank " + sender + " disagree on the small-message threshold: set the same"
+                    + " ringtrain.aeron.small-message-threshold on every rank");
+        } else {
+            helloReceived[sender] = true;
+            sessionToRank.put(sessionId, sender);
+        }
+    }
+
+    private void failJoin(String message) {
+        joined.completeExceptionally(new DataPlaneException(message));
+    }
+
+    private String timeoutMessage() {
+        List<String> problems = new ArrayList<>();
+        ExclusivePublication[] publications = ring.publications();
+        for (int peer = 0; peer < publications.length; peer++) {
+            if (publications[peer] != null && !publications[peer].isConnected()) {
+                problems.add("cannot reach rank " + peer + " at " + ring.endpoints[peer] + " (no receiver answered)");
+            } else if (publications[peer] != null && !helloSent[peer]) {
+                problems.add("could not send to rank " + peer + " at " + ring.endpoints[peer]);
+            }
+        }
+        for (int peer = 0; peer < helloExpected.length; peer++) {
+            if (helloExpected[peer] && !helloReceived[peer]) {
+                problems.add("nothing heard from rank " + peer + " at " + ring.endpoints[peer]);
+            }
+        }
+        return "rank " + ring.rank + " could not form ring generation " + ring.generation + " of " + ring.worldSize
+                + " within " + ring.ctx.connectTimeout().toMillis() + " ms: " + String.join("; ", problems)
+                + ". Check that every rank is running, that the endpoints are right, and that UDP is allowed between them.";
+    }
+
+    void abandon(String reason) {
+        if (!joined.isDone()) {
+            joined.completeExceptionally(new DataPlaneException("forming ring generation " + ring.generation
+                    + " was abandoned: " + reason));
+        }
+    }
+}

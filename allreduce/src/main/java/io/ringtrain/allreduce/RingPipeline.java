@@ -1,0 +1,177 @@
+package io.ringtrain.allreduce;
+
+import io.aeron.ExclusivePublication;
+import io.aeron.logbuffer.ControlledFragmentHandler.Action;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * The streaming engine behind every ring collective. The buffer is cut into segments and each segment into
+ * chunks of at most one frame. A rank sends (step k, chunk c) only after it has received (step k-1, chunk c),
+ * because what it sends at step k is the segment it just received and reduced at step k-1. The destination
+ * buffer is therefore the only staging area: frames are reduced straight from Aeron's term buffer into it and
+ * forwarded straight out of it, and sub-chunks pipeline across the ring without further copies.
+ *
+ * <p>Subclasses describe the schedule (which steps send and receive which segment, and whether a received
+ * chunk is reduced or copied); this class moves the chunks.
+ */
+abstract class RingPipeline extends CollectiveOp {
+    final Reduction reduction;
+    final int count;
+    final int chunkElements;
+
+    private int sendStep;
+    private int sendChunk;
+    private int recvStep;
+    private int recvChunk;
+
+    RingPipeline(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, int maxPayloadLength) {
+        super(buffer, offset);
+        this.count = count;
+        this.reduction = reduction;
+        this.chunkElements = maxPayloadLength / reduction.wireElementSize();
+    }
+
+    // Schedule --------------------------------------------------------------------------------------------------
+
+    abstract int firstSendStep();
+
+    abstract int endSendStep();
+
+    abstract int firstRecvStep();
+
+    abstract int endRecvStep();
+
+    abstract int sendSegment(int step);
+
+    abstract int recvSegment(int step);
+
+    abstract int segmentStart(int segment);
+
+    abstract int segmentEnd(int segment);
+
+    /** True when chunks received at this step are combined with the local ones, false when they overwrite. */
+    abstract boolean reducesAt(int step);
+
+    /** True when a chunk received at this step is complete: apply {@link Reduction#finish} before sending it on. */
+    abstract boolean finishesAt(int step);
+
+    abstract int sourceRank();
+
+    // Engine ------------------------------------------------------------------------------------------------------
+
+    @Override
+    void start(RingState ring, long id, long nowNs) {
+        super.start(ring, id, nowNs);
+        sendStep = firstSendStep();
+        sendChunk = 0;
+        recvStep = firstRecvStep();
+        recvChunk = 0;
+        normaliseSendCursor();
+        normaliseRecvCursor();
+    }
+
+    private int chunks(int segment) {
+        int elements = segmentEnd(segment) - segmentStart(segment);
+        return (elements + chunkElements - 1) / chunkElements;
+    }
+
+    private void normaliseSendCursor() {
+        while (sendStep < endSendStep() && sendChunk >= chunks(sendSegment(sendStep))) {
+            sendStep++;
+            sendChunk = 0;
+        }
+    }
+
+    private void normaliseRecvCursor() {
+        while (recvStep < endRecvStep() && recvChunk >= chunks(recvSegment(recvStep))) {
+            recvStep++;
+            recvChunk = 0;
+        }
+    }
+
+    private boolean sendAllowed(int step, int chunk) {
+        int needed = step - 1;
+        if (needed < firstRecvStep() || needed >= endRecvStep()) {
+            return true;
+        }
+        return recvStep > needed || (recvStep == needed && recvChunk > chunk);
+    }
+
+    @Override
+    int doWork(long nowNs) {
+        int work = 0;
+        while (sendStep < endSendStep() && sendAllowed(sendStep, sendChunk)) {
+            if (!trySendChunk(sendStep, sendChunk)) {
+                break;
+            }
+            work++;
+            lastProgressNs = nowNs;
+            sendChunk++;
+            normaliseSendCursor();
+        }
+        return work;
+    }
+
+    private boolean trySendChunk(int step, int chunk) {
+        int segment = sendSegment(step);
+        int first = segmentStart(segment) + chunk * chunkElements;
+        int n = Math.min(chunkElements, segmentEnd(segment) - first);
+        ExclusivePublication publication = ring.successorPublication();
+        return ring.sendFrame(publication, ring.successorRank(), kind(), reduction, id, step, first, n, count,
+                base, address + (long) first * reduction.elementSize(), false);
+    }
+
+    @Override
+    Action onFrame(FrameHeader header, DirectBuffer frame, int payloadOffset, long nowNs) {
+        if (recvStep >= endRecvStep()) {
+            throw ring.mismatch(this, "received a frame after the collective was complete: " + FrameText.of(header));
+        }
+        int segment = recvSegment(recvStep);
+        int first = segmentStart(segment) + recvChunk * chunkElements;
+        int n = Math.min(chunkElements, segmentEnd(segment) - first);
+        if (header.sender() != sourceRank() || header.step() != recvStep || header.elementOffset() != first
+                || header.count() != n || header.totalCount() != count || header.descriptor() != reduction.descriptor(kind())) {
+            throw ring.mismatch(this, "expected step " + recvStep + " offset " + first + " count " + n + " of " + count
+                    + " from rank " + sourceRank() + ", got " + FrameText.of(header));
+        }
+        long dst = address + (long) first * reduction.elementSize();
+        Object src = frame.byteArray();
+        long srcAddr = frame.addressOffset() + payloadOffset;
+        if (reducesAt(recvStep)) {
+            reduction.accumulate(base, dst, src, srcAddr, n);
+        } else {
+            reduction.decode(src, srcAddr, base, dst, n);
+        }
+        if (finishesAt(recvStep)) {
+            reduction.finish(base, dst, n, ring.worldSize);
+        }
+        int step = recvStep;
+        int chunk = recvChunk;
+        recvChunk++;
+        normaliseRecvCursor();
+        lastProgressNs = nowNs;
+        // Forward while the chunk is still in cache, if the sender is in step with the receiver.
+        if (sendStep == step + 1 && sendChunk == chunk && sendStep < endSendStep() && trySendChunk(sendStep, sendChunk)) {
+            sendChunk++;
+            normaliseSendCursor();
+        }
+        return Action.CONTINUE;
+    }
+
+    @Override
+    boolean isComplete() {
+        return sendStep >= endSendStep() && recvStep >= endRecvStep();
+    }
+
+    @Override
+    String describeProgress() {
+        return "sent up to step " + sendStep + " chunk " + sendChunk + " (of " + endSendStep() + " steps), received up to step "
+                + recvStep + " chunk " + recvChunk + " (of " + endRecvStep() + " steps)";
+    }
+
+    @Override
+    String describe() {
+        return kind().label() + " #" + id + " of " + count + (reduction == Reduction.BYTES ? " bytes" : " elements, " + reduction.describe());
+    }
+}

@@ -1,0 +1,243 @@
+package io.ringtrain.allreduce;
+
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.logbuffer.BufferClaim;
+import io.aeron.logbuffer.ControlledFragmentHandler.Action;
+import java.util.ArrayDeque;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One ring generation as the data-plane thread sees it: the publications to its peers, the queue of collectives
+ * submitted by callers, the one running now, and the failure that ended it, if any. Collectives run strictly
+ * in submission order, which is how every rank agrees on collective ids without talking about them.
+ */
+final class RingState {
+    final DataPlaneContext ctx;
+    final int generation;
+    final int rank;
+    final int worldSize;
+    final Endpoint[] endpoints;
+    final RingFormation formation;
+
+    private final ExclusivePublication[] publications;
+    private final BufferClaim claim = new BufferClaim();
+    private final FrameHeader writer = new FrameHeader();
+    private final ArrayDeque<CollectiveOp> pending = new ArrayDeque<>();
+    private final long timeoutNs;
+    private final UnsafeBuffer staging;
+    private final int stagingSlotLength;
+
+    private CollectiveOp active;
+    private long nextCollectiveId = 1;
+    private CollectiveException failure;
+
+    RingState(DataPlaneContext ctx, int generation, int rank, Endpoint[] endpoints, ExclusivePublication[] publications,
+              long nowNs) {
+        this.ctx = ctx;
+        this.generation = generation;
+        this.rank = rank;
+        this.worldSize = endpoints.length;
+        this.endpoints = endpoints;
+        this.publications = publications;
+        this.timeoutNs = ctx.collectiveTimeout().toNanos();
+        this.stagingSlotLength = (directPathEnabled() ? ctx.directPayloadLimit() + 63 : 0) & ~63;
+        this.staging = stagingSlotLength == 0 ? null
+                : new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(stagingSlotLength * worldSize));
+        this.formation = new RingFormation(this, nowNs);
+    }
+
+    /** Small all-reduces go straight to every peer when enabled and the world is small enough to track in a mask. */
+    boolean directPathEnabled() {
+        return ctx.smallMessageThreshold() > 0 && worldSize >= 2 && worldSize <= 64;
+    }
+
+    int successorRank() {
+        return (rank + 1) % worldSize;
+    }
+
+    int predecessorRank() {
+        return (rank - 1 + worldSize) % worldSize;
+    }
+
+    ExclusivePublication successorPublication() {
+        return publications[successorRank()];
+    }
+
+    ExclusivePublication publicationTo(int peer) {
+        return publications[peer];
+    }
+
+    ExclusivePublication[] publications() {
+        return publications;
+    }
+
+    boolean isFormed() {
+        return formation.isComplete();
+    }
+
+    CollectiveException failure() {
+        return failure;
+    }
+
+    // Collectives ------------------------------------------------------------------------------------------------
+
+    /** Chooses the algorithm for an all-reduce of this size; every rank chooses the same way. */
+    CollectiveOp newAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction) {
+        long wireBytes = (long) count * reduction.wireElementSize();
+        if (directPathEnabled() && wireBytes <= ctx.directPayloadLimit()) {
+            return new DirectAllReduce(buffer, offset, count, reduction, rank, worldSize, staging, stagingSlotLength);
+        }
+        return new RingAllReduce(buffer, offset, count, reduction, ctx.maxPayloadLength(), rank, worldSize);
+    }
+
+    void submit(CollectiveOp op) {
+        if (failure != null) {
+            op.future.completeExceptionally(new CollectiveException.Closed(
+                    "ring generation " + generation + " can no longer run collectives: " + failure.getMessage(), failure));
+            return;
+        }
+        pending.addLast(op);
+    }
+
+    int doWork(long nowNs) {
+        if (!formation.isComplete()) {
+            return formation.doWork(nowNs);
+        }
+        if (failure != null) {
+            return 0;
+        }
+        int work = 0;
+        try {
+            if (active == null) {
+                active = pending.pollFirst();
+                if (active == null) {
+                    return 0;
+                }
+                active.start(this, nextCollectiveId++, nowNs);
+                work++;
+            }
+            work += active.doWork(nowNs);
+            if (active.isComplete()) {
+                CollectiveOp done = active;
+                active = null;
+                done.future.complete(null);
+                return work + 1;
+            }
+            checkLiveness(nowNs);
+        } catch (CollectiveException e) {
+            fail(e);
+        }
+        return work;
+    }
+
+    private void checkLiveness(long nowNs) {
+        ExclusivePublication successor = successorPublication();
+        if (!successor.isConnected()) {
+            throw peerLost(successorRank(), "the publication to it is no longer connected");
+        }
+        if (nowNs - active.lastProgressNs > timeoutNs) {
+            throw new CollectiveException.Timeout("rank " + rank + ": " + active.describe() + " in ring generation "
+                    + generation + " made no progress for " + ctx.collectiveTimeout().toMillis() + " ms ("
+                    + active.describeProgress() + "); predecessor rank " + predecessorRank() + " at "
+                    + endpoints[predecessorRank()] + ", successor rank " + successorRank() + " at "
+                    + endpoints[successorRank()] + ". A peer is stuck, not reading, or gone.");
+        }
+    }
+
+    /** A frame of this generation arrived. */
+    Action onData(FrameHeader header, DirectBuffer frame, int payloadOffset, long nowNs) {
+        if (failure != null) {
+            return Action.CONTINUE;
+        }
+        long id = header.collectiveId();
+        CollectiveOp op = active;
+        if (op == null || id > op.id) {
+            // The sender is ahead of us: keep its frame in the term buffer until we start that collective.
+            return Action.ABORT;
+        }
+        if (id < op.id) {
+            fail(mismatch(op, "a frame of an earlier collective arrived late: " + FrameText.of(header)));
+            return Action.CONTINUE;
+        }
+        try {
+            return op.onFrame(header, frame, payloadOffset, nowNs);
+        } catch (CollectiveException e) {
+            fail(e);
+            return Action.CONTINUE;
+        }
+    }
+
+    /** Writes one frame straight into the publication's term buffer; false when back-pressured. */
+    boolean sendFrame(ExclusivePublication publication, int peer, CollectiveKind kind, Reduction reduction, long id,
+                      int step, int first, int count, int total, Object srcBase, long srcAddress, boolean alreadyEncoded) {
+        int payloadLength = count * reduction.wireElementSize();
+        long result = publication.tryClaim(FrameHeader.LENGTH + payloadLength, claim);
+        if (result > 0) {
+            MutableDirectBuffer termBuffer = claim.buffer();
+            int offset = claim.offset();
+            writer.wrap(termBuffer, offset).write(generation, rank, FrameHeader.TYPE_DATA, reduction.descriptor(kind), id,
+                    step, first, count, total);
+            long payload = termBuffer.addressOffset() + offset + FrameHeader.LENGTH;
+            if (alreadyEncoded) {
+                ElementKernels.copy(srcBase, srcAddress, termBuffer.byteArray(), payload, payloadLength);
+            } else {
+                reduction.encode(srcBase, srcAddress, termBuffer.byteArray(), payload, count);
+            }
+            claim.commit();
+            return true;
+        }
+        if (result == Publication.BACK_PRESSURED || result == Publication.ADMIN_ACTION) {
+            return false;
+        }
+        throw peerLost(peer, "sending to it failed: " + Publication.errorString(result));
+    }
+
+    CollectiveException.PeerLost peerLost(int peer, String why) {
+        return new CollectiveException.PeerLost(peer, "rank " + rank + " lost rank " + peer + " at " + endpoints[peer]
+                + " in ring generation " + generation + ": " + why
+                + (active != null ? " (during " + active.describe() + ")" : ""));
+    }
+
+    CollectiveException.Mismatch mismatch(CollectiveOp op, String detail) {
+        return new CollectiveException.Mismatch("rank " + rank + ", " + op.describe() + " in ring generation " + generation
+                + ": " + detail + ". Every rank must call the same collectives, in the same order, with the same sizes,"
+                + " types and ops.");
+    }
+
+    /** The image of a peer went away (its process died or it closed its end). */
+    void onPeerImageLost(int peer) {
+        if (failure == null && formation.isComplete()) {
+            fail(peerLost(peer, "its frames stopped arriving (image lost)"));
+        }
+    }
+
+    void fail(CollectiveException e) {
+        if (failure != null) {
+            return;
+        }
+        failure = e;
+        if (active != null) {
+            active.future.completeExceptionally(e);
+            active = null;
+        }
+        CollectiveOp op;
+        while ((op = pending.pollFirst()) != null) {
+            op.future.completeExceptionally(new CollectiveException.Closed(
+                    "not run: an earlier collective in ring generation " + generation + " failed: " + e.getMessage(), e));
+        }
+    }
+
+    /** Ends this generation: fails whatever is still queued and closes the publications (which then drain). */
+    void close(String reason) {
+        fail(new CollectiveException.Closed("ring generation " + generation + " closed: " + reason, null));
+        formation.abandon(reason);
+        for (ExclusivePublication publication : publications) {
+            if (publication != null) {
+                publication.close();
+            }
+        }
+    }
+}

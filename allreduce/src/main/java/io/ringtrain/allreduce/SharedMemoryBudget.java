@@ -1,0 +1,73 @@
+package io.ringtrain.allreduce;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * How much shared memory a rank's media driver will map, checked before the driver starts. Aeron maps its log
+ * buffers as files in the driver directory (normally /dev/shm); when that file system is full it fails with
+ * little more than a bus error or a terse storage message, and a container's default /dev/shm is only 64 MiB.
+ */
+public final class SharedMemoryBudget {
+    /** Command-and-control, counters, error log and loss report files of one driver, with some slack. */
+    static final long DRIVER_BASE_BYTES = 8L << 20;
+    private static final long LOG_METADATA_BYTES = 4096;
+
+    private SharedMemoryBudget() {
+    }
+
+    /**
+     * Bytes one rank maps in its own driver directory for a ring of {@code worldSize}: its ring publication,
+     * the image of its predecessor's (UDP only: IPC images share the publisher's log), and the small
+     * direct-exchange publications and images.
+     */
+    public static long bytesPerRank(DataPlaneContext ctx, int worldSize) {
+        ctx.conclude();
+        if (worldSize <= 1) {
+            return DRIVER_BASE_BYTES;
+        }
+        boolean udp = ctx.parsedEndpoint().transport() == Endpoint.Transport.UDP;
+        long ring = 3L * ctx.termLength() + LOG_METADATA_BYTES;
+        long mesh = ctx.smallMessageThreshold() > 0 && worldSize > 2
+                ? (worldSize - 2) * (3L * ctx.meshTermLength() + LOG_METADATA_BYTES) : 0;
+        long perDirection = ring + mesh;
+        return DRIVER_BASE_BYTES + (udp ? 2 * perDirection : perDirection);
+    }
+
+    /**
+     * Fails, before anything is mapped, when the file system holding the driver directory lacks room for
+     * {@code ranksOnHost} ranks of this configuration.
+     *
+     * @throws DataPlaneException saying how much is free, how much is needed and what to change.
+     */
+    public static void check(DataPlaneContext ctx, int worldSize, int ranksOnHost) {
+        ctx.conclude();
+        long perRank = bytesPerRank(ctx, worldSize);
+        long needed = perRank * Math.max(1, ranksOnHost);
+        File dir = new File(ctx.aeronDirectoryName()).getAbsoluteFile();
+        File existing = dir;
+        while (existing != null && !existing.exists()) {
+            existing = existing.getParentFile();
+        }
+        if (existing == null) {
+            throw new DataPlaneException("cannot find a file system for the Aeron directory " + dir);
+        }
+        long free;
+        try {
+            FileStore store = Files.getFileStore(Path.of(existing.getPath()));
+            free = store.getUsableSpace();
+        } catch (IOException e) {
+            throw new DataPlaneException("cannot read free space for the Aeron directory " + dir + ": " + e.getMessage(), e);
+        }
+        if (free < needed) {
+            throw new DataPlaneException(existing + " has " + Sizes.format(free) + " free; "
+                    + (ranksOnHost > 1 ? ranksOnHost + " ranks" : "a rank") + " with " + Sizes.format(ctx.termLength())
+                    + " terms in a world of " + worldSize + " need " + Sizes.format(needed)
+                    + ": mount a larger /dev/shm (Kubernetes: an emptyDir with medium Memory and a sizeLimit), "
+                    + "or lower ringtrain.aeron.term-length");
+        }
+    }
+}
