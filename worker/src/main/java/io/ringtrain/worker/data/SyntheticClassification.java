@@ -1,5 +1,7 @@
 package io.ringtrain.worker.data;
 
+import java.util.Arrays;
+
 /**
  * A classification task generated from a seed, for the built-in example and for tests: inputs
  * are standard Gaussian vectors, and the label of {@code x} is the argmax of a fixed random
@@ -116,12 +118,17 @@ public final class SyntheticClassification {
         }
 
         int classify(double[] x) {
-            for (int h = 0; h < hidden.length; h++) {
-                double z = 0;
-                for (int f = 0; f < x.length; f++) {
-                    z += x[f] * inputWeights[f][h];
+            // Row-by-row accumulation keeps the inner loop sequential in memory.
+            Arrays.fill(hidden, 0.0);
+            for (int f = 0; f < x.length; f++) {
+                final double xf = x[f];
+                final double[] row = inputWeights[f];
+                for (int h = 0; h < hidden.length; h++) {
+                    hidden[h] += xf * row[h];
                 }
-                hidden[h] = StrictMath.tanh(z);
+            }
+            for (int h = 0; h < hidden.length; h++) {
+                hidden[h] = StrictMath.tanh(hidden[h]);
             }
             int best = 0;
             double bestScore = Double.NEGATIVE_INFINITY;

@@ -92,6 +92,23 @@ public final class Arena {
         return layout;
     }
 
+    /**
+     * Fails unless {@code saved} (e.g. from a checkpoint manifest) is exactly this arena's layout,
+     * naming the first difference, so bytes saved under one layout are never read under another.
+     */
+    public void requireLayout(List<TensorLayout> saved) {
+        for (int i = 0; i < Math.max(saved.size(), layout.size()); i++) {
+            final TensorLayout mine = i < layout.size() ? layout.get(i) : null;
+            final TensorLayout theirs = i < saved.size() ? saved.get(i) : null;
+            if (mine == null || !mine.equals(theirs)) {
+                throw new IllegalArgumentException("saved state does not fit this model: tensor #" + i + " was "
+                        + (theirs == null ? "absent" : theirs) + " but this model has "
+                        + (mine == null ? "nothing" : mine)
+                        + "; restore with the model and optimizer the state was saved with");
+            }
+        }
+    }
+
     public TensorLayout tensor(String name) {
         return layout.get(indexOf(name));
     }

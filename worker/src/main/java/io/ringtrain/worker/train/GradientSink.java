@@ -6,7 +6,9 @@ package io.ringtrain.worker.train;
  *
  * <p>Called on the training thread, once per parameter per step, in the order the backward pass
  * produces gradients (any order). From that call until the next step's gradients are computed,
- * the tensor's bytes in the gradient arena are not written by the model.
+ * the tensor's bytes in the gradient arena are not written by the model. An implementation that
+ * lets another thread read those bytes must hand the report over with a happens-before edge
+ * (a concurrent queue, a volatile counter), as for any memory shared between threads.
  */
 @FunctionalInterface
 public interface GradientSink {

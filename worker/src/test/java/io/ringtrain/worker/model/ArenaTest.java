@@ -107,6 +107,16 @@ class ArenaTest {
     }
 
     @Test
+    void aDifferentSavedLayoutIsRefusedNamingTheFirstDifference() {
+        final Arena arena = Arena.builder(ElementType.FLOAT32).add("w", 2, 3).add("b", 3).build();
+        arena.requireLayout(Arena.builder(ElementType.FLOAT32).add("w", 2, 3).add("b", 3).build().layout());
+        final var e = assertThrows(IllegalArgumentException.class, () -> arena.requireLayout(
+                Arena.builder(ElementType.FLOAT32).add("w", 3, 2).add("b", 3).build().layout()));
+        assertTrue(e.getMessage().contains("tensor #0 was w FLOAT32[3, 2]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> arena.requireLayout(arena.layout().subList(0, 1)));
+    }
+
+    @Test
     void unknownTensorNamesListWhatExists() {
         final Arena arena = Arena.builder(ElementType.FLOAT32).add("w1", 2).add("b1", 2).build();
         final var e = assertThrows(IllegalArgumentException.class, () -> arena.view("w2"));
