@@ -50,6 +50,9 @@ public final class Gradients {
                 sink.ready(i);
             }
         }
+    }
+
+    void detach() {
         sink = GradientSink.NONE;
     }
 }

@@ -99,8 +99,10 @@ public final class Replica {
                 sampler.fill(position(), shard, batch);
                 lossSum = loop.gradientSum(parameters, batch, gradients);
             }
-        } finally {
             gradients.finish();
+        } finally {
+            // After a failure the unreported gradients are garbage: they must never reach the sink.
+            gradients.detach();
         }
         return new GradientSum(lossSum, shard.size());
     }

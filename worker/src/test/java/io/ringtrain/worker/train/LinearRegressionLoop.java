@@ -22,6 +22,7 @@ final class LinearRegressionLoop implements TrainingLoop {
     private final Dataset data;
     int calls;
     boolean reportTwice;
+    boolean failAfterReportingW;
 
     LinearRegressionLoop(int samples) {
         this.data = new LinearData(samples);
@@ -48,6 +49,10 @@ final class LinearRegressionLoop implements TrainingLoop {
         final INDArray residual = batch.features().mmul(p.get("w")).addiRowVector(p.get("b")).subi(batch.labels());
         Nd4j.gemm(batch.features(), residual, g.get("w"), true, false, 1.0, 0.0);
         residual.sum(g.get("b"), 0);
+        if (failAfterReportingW) {
+            g.ready("w");
+            throw new IllegalStateException("backward failed");
+        }
         if (reportTwice) {
             g.ready("b");
             g.ready("b");

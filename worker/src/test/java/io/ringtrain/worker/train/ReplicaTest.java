@@ -58,6 +58,16 @@ class ReplicaTest {
     }
 
     @Test
+    void aFailingLoopReportsNothingMoreAfterItsFailure() {
+        final LinearRegressionLoop loop = new LinearRegressionLoop(100);
+        loop.failAfterReportingW = true;
+        final Replica replica = Replica.create(loop, 1, 10);
+        final List<Integer> reported = new ArrayList<>();
+        assertThrows(IllegalStateException.class, () -> replica.computeGradientSum(reported::add));
+        assertEquals(List.of(0), reported, "only 'w' was final; 'b' must not be handed to the data plane");
+    }
+
+    @Test
     void anIdleRankContributesZerosAndStillReportsEveryGradient() {
         final LinearRegressionLoop loop = new LinearRegressionLoop(100);
         final Replica replica = Replica.create(loop, 1, 2);

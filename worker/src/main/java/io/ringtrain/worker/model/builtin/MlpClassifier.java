@@ -44,12 +44,14 @@ public final class MlpClassifier implements TrainingLoop {
     private Batch heldOutBatch;
 
     /**
-     * @param seed       generates the dataset (the parameters are drawn by the worker from the same seed)
-     * @param inputs     input width
-     * @param hidden     hidden layer widths, in order
-     * @param classes    number of classes
+     * @param seed           generates the dataset (the replica draws the parameters from its own seed)
+     * @param inputs         input width
+     * @param hidden         hidden layer widths, in order
+     * @param classes        number of classes
+     * @param teacherHidden  hidden width of the random teacher network that labels the data
      * @param trainSamples   training split size
      * @param heldOutSamples held-out split size
+     * @param optimizer      the optimizer to train with
      */
     public record Config(long seed, int inputs, List<Integer> hidden, int classes, int teacherHidden,
                          int trainSamples, int heldOutSamples, Optimizer optimizer) {
