@@ -1,0 +1,146 @@
+package io.ringtrain.worker.train;
+
+import io.ringtrain.worker.data.Batch;
+import io.ringtrain.worker.data.BatchSampler;
+import io.ringtrain.worker.data.BatchShard;
+import io.ringtrain.worker.data.DataPosition;
+import io.ringtrain.worker.data.Dataset;
+import io.ringtrain.worker.model.ElementType;
+import io.ringtrain.worker.model.ModelState;
+import io.ringtrain.worker.optim.Optimizer;
+import io.ringtrain.worker.optim.OptimizerBuffers;
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One data-parallel copy of the model and the compute half of a training step; the worker
+ * supplies the communication in between:
+ * <pre>{@code
+ * GradientSum mine = replica.computeGradientSum(sink);   // this rank's share of the global batch
+ * ... all-reduce (sum) replica.state().gradients() in place across the ring ...
+ * replica.applyGradientSum();                             // divide by B, optimizer step, advance data
+ * }</pre>
+ * The semantics are those documented on {@link TrainingLoop}. Everything a run needs to continue
+ * (parameters, optimizer slots, step count, data position) is in {@code state().state()}: write
+ * those bytes into a fresh replica and it continues bit-identically.
+ *
+ * <p>Not thread-safe: one training thread drives it.
+ */
+public final class Replica {
+    private final TrainingLoop loop;
+    private final int globalBatch;
+    private final ModelState state;
+    private final Optimizer optimizer;
+    private final OptimizerBuffers optimizerBuffers;
+    private final Parameters parameters;
+    private final Gradients gradients;
+    private final BatchSampler sampler;
+    private final Dataset dataset;
+    private final ElementType precision;
+    private BatchShard shard;
+    private Batch batch;
+
+    private Replica(TrainingLoop loop, long seed, int globalBatch, ElementType precision) {
+        this.loop = Objects.requireNonNull(loop, "loop");
+        if (globalBatch < 1) {
+            throw new IllegalArgumentException("global batch must be >= 1, was " + globalBatch);
+        }
+        this.globalBatch = globalBatch;
+        this.precision = precision;
+        this.optimizer = Objects.requireNonNull(loop.optimizer(), "loop.optimizer()");
+        this.dataset = Objects.requireNonNull(loop.trainingData(), "loop.trainingData()");
+        this.state = ModelState.allocate(loop.parameters(), optimizer.slotNames(), precision);
+        this.state.initialize(seed);
+        final INDArray scratch = Nd4j.create(precision.nd4jType(), state.parameterCount());
+        this.optimizerBuffers = new OptimizerBuffers(
+                state.flatParameters(), state.flatGradients(), state.flatSlots(), scratch);
+        this.parameters = new Parameters(state);
+        this.gradients = new Gradients(state.gradients());
+        this.sampler = new BatchSampler(dataset, seed);
+        shard(0, 1);
+    }
+
+    /** A float32 replica at step 0, parameters drawn from {@code seed}, as rank 0 of 1. */
+    public static Replica create(TrainingLoop loop, long seed, int globalBatch) {
+        return new Replica(loop, seed, globalBatch, ElementType.FLOAT32);
+    }
+
+    /** As {@link #create(TrainingLoop, long, int)} with a chosen precision (FLOAT64 for gradient checks). */
+    public static Replica create(TrainingLoop loop, long seed, int globalBatch, ElementType precision) {
+        return new Replica(loop, seed, globalBatch, precision);
+    }
+
+    /** Sets this replica's rank in a ring of {@code worldSize}; takes effect from the next step. */
+    public void shard(int rank, int worldSize) {
+        final BatchShard next = BatchShard.of(globalBatch, rank, worldSize);
+        if (batch == null || batch.size() != next.size()) {
+            batch = next.isEmpty() ? null
+                    : Batch.allocate(next.size(), dataset.featureShape(), dataset.labelShape(), precision.nd4jType());
+        }
+        shard = next;
+    }
+
+    public BatchShard shard() {
+        return shard;
+    }
+
+    /**
+     * Zeroes the gradient arena and fills it with this rank's gradient sum for the next step
+     * ({@link #step()}), reporting each tensor to {@code sink} as it becomes final. A rank with
+     * an empty shard reports all (zero) tensors at once.
+     */
+    public GradientSum computeGradientSum(GradientSink sink) {
+        state.gradients().clear();
+        gradients.begin(sink);
+        double lossSum = 0;
+        try {
+            if (batch != null) {
+                sampler.fill(position(), shard, batch);
+                lossSum = loop.gradientSum(parameters, batch, gradients);
+            }
+            gradients.finish();
+        } finally {
+            // After a failure the unreported gradients are garbage: they must never reach the sink.
+            gradients.detach();
+        }
+        return new GradientSum(lossSum, shard.size());
+    }
+
+    /**
+     * Completes the step once the gradient arena holds the sum over all ranks: divides it by the
+     * global batch, applies the optimizer, and advances the step count and data position.
+     */
+    public void applyGradientSum() {
+        state.flatGradients().divi(globalBatch);
+        final long step = state.optimizerSteps() + 1;
+        optimizer.update(optimizerBuffers, step);
+        state.optimizerSteps(step);
+        state.samplesConsumed(Math.addExact(state.samplesConsumed(), globalBatch));
+    }
+
+    /** Completed steps (the index of the next step). */
+    public long step() {
+        return state.optimizerSteps();
+    }
+
+    public DataPosition position() {
+        return DataPosition.at(state.samplesConsumed(), dataset.size());
+    }
+
+    public Evaluation evaluate() {
+        return loop.evaluate(parameters);
+    }
+
+    public ModelState state() {
+        return state;
+    }
+
+    public TrainingLoop loop() {
+        return loop;
+    }
+
+    public int globalBatch() {
+        return globalBatch;
+    }
+}
