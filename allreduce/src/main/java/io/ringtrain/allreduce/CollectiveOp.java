@@ -10,7 +10,8 @@ import org.agrona.MutableDirectBuffer;
  * frame by frame through {@link #onFrame}. Everything here runs on the data-plane thread only.
  */
 abstract class CollectiveOp {
-    final CompletableFuture<Void> future = new CompletableFuture<>();
+    /** Set by the communicator before the op is queued; completed on whichever thread drives the duty cycle. */
+    CompletableFuture<Void> future;
     final MutableDirectBuffer buffer;
     final Object base;
     final long address;
@@ -33,6 +34,9 @@ abstract class CollectiveOp {
     }
 
     abstract CollectiveKind kind();
+
+    /** Bytes of the whole buffer on the wire. */
+    abstract long wireBytes();
 
     /** Sends what may be sent now; returns the work done (0 when blocked or finished). */
     abstract int doWork(long nowNs);

@@ -112,8 +112,10 @@ public final class Communicator implements AutoCloseable {
     }
 
     private CompletableFuture<Void> submit(CollectiveOp op) {
+        CollectiveFuture future = new CollectiveFuture(agent);
+        op.future = future;
         agent.execute(() -> ring.submit(op));
-        return op.future;
+        return future;
     }
 
     private static void checkRange(MutableDirectBuffer buffer, int offset, int count, int elementSize, String what) {

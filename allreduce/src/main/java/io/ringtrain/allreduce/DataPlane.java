@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentInvoker;
-import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
  * A rank's data plane: its media driver (embedded by default), its inbox on its own endpoint, and the thread
@@ -34,12 +34,12 @@ public final class DataPlane implements AutoCloseable {
 
     private final DataPlaneContext ctx;
     private final DataPlaneAgent agent;
-    private final AgentRunner runner;
+    private final DataPlaneThread runner;
     private final Endpoint endpoint;
     private final boolean ownsDirectory;
     private volatile boolean closed;
 
-    private DataPlane(DataPlaneContext ctx, DataPlaneAgent agent, AgentRunner runner, Endpoint endpoint, boolean ownsDirectory) {
+    private DataPlane(DataPlaneContext ctx, DataPlaneAgent agent, DataPlaneThread runner, Endpoint endpoint, boolean ownsDirectory) {
         this.ctx = ctx;
         this.agent = agent;
         this.runner = runner;
@@ -85,12 +85,10 @@ public final class DataPlane implements AutoCloseable {
             aeron = Aeron.connect(clientContext);
             DataPlaneAgent agent = new DataPlaneAgent(ctx, driverInvoker, aeron, driver);
             Endpoint endpoint = resolveEndpoint(ctx.parsedEndpoint(), agent.inbox().localSocketAddresses());
-            AgentRunner runner = new AgentRunner(ctx.newIdleStrategy(), errors, null, agent);
-            AgentRunner.startOnThread(runner, r -> {
-                Thread t = new Thread(r, ctx.threadName());
-                t.setDaemon(true);
-                return t;
-            });
+            IdleStrategy idle = IdleStrategies.ADAPTIVE.equals(ctx.idleStrategy())
+                    ? new AdaptiveIdleStrategy(agent::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy();
+            DataPlaneThread runner = new DataPlaneThread(agent, idle, errors, ctx.threadName());
+            agent.wakeUp(runner.start());
             return new DataPlane(ctx, agent, runner, endpoint, ctx.embeddedDriver());
         } catch (RuntimeException e) {
             closeQuietly(aeron);
@@ -247,7 +245,7 @@ public final class DataPlane implements AutoCloseable {
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "data plane did not drain before closing: " + e);
         }
-        runner.close();
+        runner.stop(CLOSE_DRAIN_TIMEOUT_MS);
         if (ownsDirectory) {
             DriverDirectories.deleteRecursively(Path.of(ctx.aeronDirectoryName()));
         }

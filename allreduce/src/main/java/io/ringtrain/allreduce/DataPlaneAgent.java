@@ -10,9 +10,12 @@ import io.aeron.logbuffer.Header;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 import org.agrona.concurrent.status.CountersReader;
 
@@ -35,6 +38,11 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     private final FrameHeader header = new FrameHeader();
     private final List<long[]> draining = new ArrayList<>();
 
+    private final ReentrantLock dutyCycle = new ReentrantLock();
+    private volatile boolean closed;
+    /** Written under the duty-cycle lock, read by idle strategies on any thread. */
+    private volatile boolean latencyBound;
+    private volatile Thread thread;
     private RingState ring;
     private int highestGeneration = Integer.MIN_VALUE;
     private long nowNs;
@@ -59,8 +67,51 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         return staleFramesDropped;
     }
 
+    /** Queues a command for this thread and wakes it, so a caller's collective never waits out a park. */
     void execute(Runnable command) {
         commands.offer(command);
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    void wakeUp(Thread thread) {
+        this.thread = thread;
+    }
+
+    /**
+     * Runs one duty cycle unless another thread is running one; returns the work done, or -1 when it could not
+     * take its turn (a blocked caller is driving, or the agent is closed).
+     */
+    int tryDoWork() {
+        if (!dutyCycle.tryLock()) {
+            return -1;
+        }
+        try {
+            return closed ? -1 : doWork();
+        } finally {
+            dutyCycle.unlock();
+        }
+    }
+
+    /**
+     * Drives the duty cycle on the calling thread until {@code future} completes or the deadline passes. Yields
+     * between idle cycles: the caller has nothing else to do, and other ranks on this host need the core.
+     */
+    void driveUntilDone(CompletableFuture<?> future, long deadlineNs) {
+        IdleStrategy idle = new AdaptiveIdleStrategy(this::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS);
+        while (!future.isDone() && !closed && deadlineNs - System.nanoTime() > 0) {
+            idle.idle(Math.max(0, tryDoWork()));
+        }
+    }
+
+    /**
+     * True while something is about to happen that waits on single frames: a small collective, a ring formation,
+     * a command. Large collectives are not: their pipelines are deep enough to ride out a park.
+     */
+    boolean isLatencyBound() {
+        return !commands.isEmpty() || latencyBound;
     }
 
     @Override
@@ -85,6 +136,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         if (ring != null) {
             work += ring.doWork(nowNs);
         }
+        latencyBound = ring != null && ring.isLatencyBound();
         return work;
     }
 
@@ -203,6 +255,19 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         draining.removeIf(entry -> counters.getCounterState((int) entry[0]) != CountersReader.RECORD_ALLOCATED
                 || counters.getCounterRegistrationId((int) entry[0]) != entry[1]);
         return draining.isEmpty();
+    }
+
+    /** Releases every Aeron resource; runs once, under the duty-cycle lock so no caller is mid-cycle. */
+    void close() {
+        dutyCycle.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                onClose();
+            }
+        } finally {
+            dutyCycle.unlock();
+        }
     }
 
     @Override

@@ -13,7 +13,7 @@ import org.agrona.concurrent.IdleStrategy;
  * validates everything and derives the rest. Nothing else reads configuration.
  *
  * <p>Defaults suit a small host (2 cores, several ranks): the media driver runs inside the data-plane thread
- * ({@link ThreadingMode#INVOKER}), idling backs off to short parks, terms are 4 MiB. On a GPU node with cores
+ * ({@link ThreadingMode#INVOKER}), the thread yields during collectives and parks between them, terms are 4 MiB. On a GPU node with cores
  * to spare, {@code DEDICATED} threading and a {@code busy-spin} idle strategy cut latency.
  */
 public final class DataPlaneContext {
@@ -38,7 +38,7 @@ public final class DataPlaneContext {
     private String aeronDirectoryName;
     private boolean embeddedDriver = true;
     private ThreadingMode driverThreading = ThreadingMode.valueOf(prop("threading", "INVOKER"));
-    private String idleStrategy = prop("idle-strategy", "backoff");
+    private String idleStrategy = prop("idle-strategy", IdleStrategies.ADAPTIVE);
     private int mtuLength = Integer.getInteger("ringtrain.aeron.mtu", 0);
     private int termLength = Integer.getInteger("ringtrain.aeron.term-length", DEFAULT_TERM_LENGTH);
     private int initialWindowLength;
@@ -174,7 +174,10 @@ public final class DataPlaneContext {
         return driverThreading;
     }
 
-    /** {@code backoff} (default), {@code yielding}, {@code busy-spin} or {@code sleeping}. */
+    /**
+     * {@code adaptive} (default: yield while a collective runs, park when idle), {@code backoff}, {@code yielding},
+     * {@code busy-spin} (dedicated cores only) or {@code sleeping}.
+     */
     public DataPlaneContext idleStrategy(String idleStrategy) {
         checkNotConcluded();
         this.idleStrategy = idleStrategy;

@@ -105,6 +105,11 @@ final class DirectAllReduce extends CollectiveOp {
     }
 
     @Override
+    long wireBytes() {
+        return (long) count * reduction.wireElementSize();
+    }
+
+    @Override
     boolean isComplete() {
         if (!combined && received == worldSize && isSendDone()) {
             combine();

@@ -19,14 +19,26 @@ final class IdleStrategies {
      */
     static final long BACKOFF_MAX_PARK_NS = TimeUnit.MICROSECONDS.toNanos(100);
 
+    /** The default: yield while a collective runs, park when idle. Needs the agent, so the data plane builds it. */
+    static final String ADAPTIVE = "adaptive";
+
     static Supplier<IdleStrategy> parse(String name) {
+        if (ADAPTIVE.equals(name)) {
+            return () -> new BackoffIdleStrategy(10, 10, 1_000, BACKOFF_MAX_PARK_NS);
+        }
+        if (name != null && name.startsWith("backoff:")) {
+            String[] p = name.substring(8).split(",");
+            long spins = Long.parseLong(p[0]), yields = Long.parseLong(p[1]);
+            long minPark = Long.parseLong(p[2]), maxPark = Long.parseLong(p[3]);
+            return () -> new BackoffIdleStrategy(spins, yields, minPark, maxPark);
+        }
         return switch (name == null ? "" : name.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "backoff" -> () -> new BackoffIdleStrategy(50, 50, TimeUnit.MICROSECONDS.toNanos(1), BACKOFF_MAX_PARK_NS);
             case "yielding" -> YieldingIdleStrategy::new;
             case "busy-spin" -> BusySpinIdleStrategy::new;
             case "sleeping" -> () -> new SleepingMillisIdleStrategy(1);
             default -> throw new DataPlaneException(
-                    "unknown idle strategy '" + name + "': use backoff (default), yielding, busy-spin or sleeping");
+                    "unknown idle strategy '" + name + "': use adaptive (default), backoff, yielding, busy-spin or sleeping");
         };
     }
 }

@@ -160,6 +160,11 @@ abstract class RingPipeline extends CollectiveOp {
     }
 
     @Override
+    long wireBytes() {
+        return (long) count * reduction.wireElementSize();
+    }
+
+    @Override
     boolean isComplete() {
         return sendStep >= endSendStep() && recvStep >= endRecvStep();
     }

@@ -78,6 +78,17 @@ final class RingState {
         return formation.isComplete();
     }
 
+    /** A collective of at most this many bytes waits on single frames; bigger ones keep a pipeline full. */
+    static final long LATENCY_BOUND_BYTES = 256 << 10;
+
+    boolean isLatencyBound() {
+        if (!formation.isComplete()) {
+            return true;
+        }
+        CollectiveOp op = active != null ? active : pending.peekFirst();
+        return op != null && op.wireBytes() <= LATENCY_BOUND_BYTES;
+    }
+
     CollectiveException failure() {
         return failure;
     }

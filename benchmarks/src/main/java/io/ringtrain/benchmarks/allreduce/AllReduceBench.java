@@ -1,0 +1,194 @@
+package io.ringtrain.benchmarks.allreduce;
+
+import io.ringtrain.allreduce.SharedDriver;
+import io.ringtrain.allreduce.Sizes;
+import io.ringtrain.allreduce.WireCompression;
+import io.ringtrain.benchmarks.ChildJvm;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * All-reduce bandwidth and latency across W rank processes on 127.0.0.1, reported the way nccl-tests does:
+ * time is the median over iterations of the slowest rank, algbw = bytes / time, busbw = algbw * 2(W-1)/W.
+ * Every iteration's result is validated; any wrong element makes the command exit non-zero.
+ */
+@Command(name = "allreduce", mixinStandardHelpOptions = true,
+        description = "All-reduce bandwidth/latency sweep across W rank processes on this host (nccl-tests style).")
+public final class AllReduceBench implements Callable<Integer> {
+    @Option(names = "--world", description = "Number of rank processes (1-16). Default: ${DEFAULT-VALUE}.")
+    int world = 4;
+
+    @Option(names = "--sizes", split = ",", description = "Buffer sizes in bytes, K/M/G suffixes allowed. Default: ${DEFAULT-VALUE}.")
+    List<String> sizes = List.of("4K", "64K", "1M", "16M", "64M", "256M");
+
+    @Option(names = "--transport", description = "udp (one media driver per rank) or ipc (shared driver). Default: ${DEFAULT-VALUE}.")
+    String transport = "udp";
+
+    @Option(names = "--op", description = "sum, avg, min or max. Default: ${DEFAULT-VALUE}.")
+    String op = "sum";
+
+    @Option(names = "--dtype", description = "float32 or float64. Default: ${DEFAULT-VALUE}.")
+    String dtype = "float32";
+
+    @Option(names = "--compression", description = "none or bf16 (float32 only). Default: ${DEFAULT-VALUE}.")
+    String compression = "none";
+
+    @Option(names = "--mtu", description = "Aeron MTU in bytes (0 = transport default). Default: ${DEFAULT-VALUE}.")
+    int mtu;
+
+    @Option(names = "--term-length", description = "Aeron term length (0 = default). Default: ${DEFAULT-VALUE}.")
+    String termLength = "0";
+
+    @Option(names = "--p2p-size", description = "Bytes for the point-to-point probe (0 skips it). Default: ${DEFAULT-VALUE}.")
+    String p2pSize = "64M";
+
+    @Option(names = "--rank-jvm-option", description = "Extra JVM option for every rank process (repeatable), e.g."
+            + " -Dringtrain.aeron.idle-strategy=busy-spin.")
+    List<String> rankJvmOptions = new ArrayList<>();
+
+    @Option(names = "--csv", description = "Also write the table as CSV to this file.")
+    Path csv;
+
+    @Option(names = "--plot", description = "Also write a PNG chart of busbw against size to this file.")
+    Path plot;
+
+    private final PrintStream out = System.out;
+
+    @Override
+    public Integer call() throws Exception {
+        BenchSettings s = BenchSettings.validate(world, sizes, transport, op, dtype, compression, termLength, p2pSize);
+        Path logs = Files.createTempDirectory("ringtrain-bench-");
+        SharedDriver driver = s.ipc() ? SharedDriver.launch(SharedDriver.defaultDirectory()) : null;
+        List<ChildJvm> ranks = new ArrayList<>();
+        long started = System.nanoTime();
+        try {
+            out.printf(Locale.ROOT, "# ringtrain all-reduce: %d rank processes, %s, %s %s%s, logs in %s%n", world, transport,
+                    s.type().name().toLowerCase(Locale.ROOT), s.op().name().toLowerCase(Locale.ROOT),
+                    s.compression() == WireCompression.NONE ? "" : ", bf16 on the wire", logs);
+            List<BlockingQueue<String>> lines = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                RankProtocol.RankArgs args = new RankProtocol.RankArgs(r, world, s.sizes(), s.ipc(),
+                        driver == null ? null : driver.directory(), s.op(), s.type(), s.compression(), mtu, s.termLength(),
+                        world >= 2 ? s.p2pBytes() : 0);
+                ChildJvm rank = ChildJvm.start("rank-" + r, rankJvmOptions(s), RankMain.class.getName(), args.toArgs(), logs);
+                ranks.add(rank);
+                lines.add(readLines(rank));
+            }
+            List<String> endpoints = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                endpoints.add(expect(ranks.get(r), lines.get(r), RankProtocol.ENDPOINT, 120));
+            }
+            for (ChildJvm rank : ranks) {
+                PrintStream stdin = new PrintStream(rank.process().getOutputStream(), true, StandardCharsets.UTF_8);
+                stdin.println(RankProtocol.ringLine(endpoints));
+            }
+            double p2p = 0;
+            if (world >= 2 && s.p2pBytes() > 0) {
+                p2p = Double.parseDouble(expect(ranks.get(1), lines.get(1), RankProtocol.P2P, 300));
+                expect(ranks.get(0), lines.get(0), RankProtocol.P2P, 300);
+                out.printf(Locale.ROOT, "# point-to-point (rank 0 -> rank 1, %s, one stream): %.3f GB/s%n",
+                        Sizes.format(s.p2pBytes()), p2p);
+            }
+            ResultTable table = new ResultTable(world, s.type(), s.op(), p2p);
+            out.println(table.header());
+            for (long size : s.sizes()) {
+                List<RankProtocol.SizeResult> perRank = new ArrayList<>();
+                for (int r = 0; r < world; r++) {
+                    String[] f = expect(ranks.get(r), lines.get(r), RankProtocol.RESULT, 900).split(" ", 4);
+                    perRank.add(new RankProtocol.SizeResult(Integer.parseInt(f[1]), RankProtocol.parseLongs(f.length > 3 ? f[3] : ""),
+                            Long.parseLong(f[2])));
+                }
+                out.println(table.add(size, perRank));
+            }
+            for (ChildJvm rank : ranks) {
+                int code = rank.awaitExit(60);
+                if (code != 0) {
+                    throw new BenchFailure(rank.name() + " exited with " + code + ":\n" + rank.logTail(20));
+                }
+            }
+            out.println(table.footer());
+            out.printf(Locale.ROOT, "# wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
+            if (csv != null) {
+                table.writeCsv(csv);
+                out.println("# wrote " + csv);
+            }
+            if (plot != null) {
+                table.writePlot(plot, transport);
+                out.println("# wrote " + plot);
+            }
+            return table.totalWrong() == 0 ? 0 : 1;
+        } catch (BenchFailure e) {
+            System.err.println("allreduce benchmark failed: " + e.getMessage());
+            return 2;
+        } finally {
+            ranks.forEach(ChildJvm::close);
+            if (driver != null) {
+                driver.close();
+            }
+        }
+    }
+
+    private List<String> rankJvmOptions(BenchSettings s) {
+        long largest = Arrays.stream(s.sizes()).max().orElse(0);
+        long direct = Math.max(largest, s.p2pBytes()) + (256L << 20);
+        List<String> options = new ArrayList<>(List.of("-Xms64m", "-Xmx256m", "-XX:MaxDirectMemorySize=" + direct,
+                "-XX:+UseSerialGC", "-Xss1m"));
+        options.addAll(rankJvmOptions);
+        return options;
+    }
+
+    private static BlockingQueue<String> readLines(ChildJvm rank) {
+        BlockingQueue<String> queue = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(rank.process().getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    queue.add(line);
+                }
+            } catch (Exception ignored) {
+                // The process ended; expect() reports it with its log.
+            }
+        }, rank.name() + "-stdout");
+        reader.setDaemon(true);
+        reader.start();
+        return queue;
+    }
+
+    /** The next line with this prefix from a rank, or a failure naming the rank and its last log lines. */
+    private static String expect(ChildJvm rank, BlockingQueue<String> lines, String prefix, long timeoutSeconds)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        while (System.nanoTime() < deadline) {
+            String line = lines.poll(200, TimeUnit.MILLISECONDS);
+            if (line != null && line.startsWith(prefix)) {
+                return line.substring(prefix.length()).trim();
+            }
+            if (line == null && !rank.process().isAlive() && lines.isEmpty()) {
+                throw new BenchFailure(rank.name() + " exited with " + rank.process().exitValue() + " before sending "
+                        + prefix.trim() + ":\n" + rank.logTail(20));
+            }
+        }
+        throw new BenchFailure(rank.name() + " sent no " + prefix.trim() + " within " + timeoutSeconds + " s:\n" + rank.logTail(20));
+    }
+
+    /** A failure of the benchmark run itself (a rank died or hung), as opposed to wrong results. */
+    static final class BenchFailure extends RuntimeException {
+        BenchFailure(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.ringtrain.benchmarks.allreduce;
+
+import io.ringtrain.allreduce.DataType;
+import io.ringtrain.allreduce.ReduceOp;
+import io.ringtrain.allreduce.WireCompression;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The line protocol between the benchmark harness and its rank processes, and the iteration counts both sides
+ * derive from a size (every rank must run the same number of collectives).
+ */
+final class RankProtocol {
+    static final String ENDPOINT = "ENDPOINT ";
+    static final String RING = "RING ";
+    static final String P2P = "P2P ";
+    static final String RESULT = "RESULT ";
+
+    private RankProtocol() {
+    }
+
+    /**
+     * Warm-up lets the JIT compile the data path before timing: at least 10 iterations, and up to 500 for small
+     * buffers, where an interpreted frame costs more than the transfer.
+     */
+    static int warmupIterations(long bytes) {
+        return (int) Math.max(10, Math.min(500, (32L << 20) / Math.max(1, bytes)));
+    }
+
+    /** Enough iterations for a stable median, few enough that a 256 MiB sweep stays within a few minutes. */
+    static int timedIterations(long bytes) {
+        return (int) Math.max(5, Math.min(100, (512L << 20) / Math.max(1, bytes)));
+    }
+
+    /** Arguments of a rank process, as the harness passes them on its command line. */
+    record RankArgs(int rank, int world, long[] sizes, boolean ipc, String driverDirectory, ReduceOp op, DataType dataType,
+                    WireCompression compression, int mtu, int termLength, int p2pBytes) {
+
+        List<String> toArgs() {
+            List<String> args = new ArrayList<>();
+            args.addAll(List.of("--rank", "" + rank, "--world", "" + world, "--sizes", join(sizes), "--transport", ipc ? "ipc" : "udp",
+                    "--op", op.name(), "--dtype", dataType.name(), "--compression", compression.name(), "--mtu", "" + mtu,
+                    "--term", "" + termLength, "--p2p-bytes", "" + p2pBytes));
+            if (driverDirectory != null) {
+                args.addAll(List.of("--driver-dir", driverDirectory));
+            }
+            return args;
+        }
+
+        static RankArgs parse(String[] args) {
+            Map<String, String> m = new HashMap<>();
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                m.put(args[i], args[i + 1]);
+            }
+            return new RankArgs(Integer.parseInt(m.get("--rank")), Integer.parseInt(m.get("--world")),
+                    Arrays.stream(m.get("--sizes").split(",")).mapToLong(Long::parseLong).toArray(),
+                    "ipc".equals(m.get("--transport")), m.get("--driver-dir"), ReduceOp.valueOf(m.get("--op")),
+                    DataType.valueOf(m.get("--dtype")), WireCompression.valueOf(m.get("--compression")),
+                    Integer.parseInt(m.get("--mtu")), Integer.parseInt(m.get("--term")), Integer.parseInt(m.get("--p2p-bytes")));
+        }
+    }
+
+    /** What a rank measured for one size: every timed iteration, and how many elements were wrong. */
+    record SizeResult(int count, long[] iterationNanos, long wrong) {
+    }
+
+    static String endpointLine(String endpoint) {
+        return ENDPOINT + endpoint;
+    }
+
+    static String ringLine(List<String> endpoints) {
+        return RING + String.join(",", endpoints);
+    }
+
+    static List<String> parseRing(String line) {
+        if (line == null || !line.startsWith(RING)) {
+            throw new IllegalStateException("expected the ring from the harness, got: " + line);
+        }
+        return List.of(line.substring(RING.length()).split(","));
+    }
+
+    static String p2pLine(double gbPerSecond) {
+        return P2P + gbPerSecond;
+    }
+
+    static String resultLine(long size, SizeResult r) {
+        return RESULT + size + " " + r.count() + " " + r.wrong() + " " + join(r.iterationNanos());
+    }
+
+    static long[] parseLongs(String csv) {
+        return csv.isEmpty() ? new long[0] : Arrays.stream(csv.split(",")).mapToLong(Long::parseLong).toArray();
+    }
+
+    private static String join(long[] values) {
+        StringBuilder sb = new StringBuilder();
+        for (long v : values) {
+            sb.append(sb.length() == 0 ? "" : ",").append(v);
+        }
+        return sb.toString();
+    }
+}

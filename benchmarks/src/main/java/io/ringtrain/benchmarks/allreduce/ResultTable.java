@@ -1,0 +1,99 @@
+package io.ringtrain.benchmarks.allreduce;
+
+import io.ringtrain.allreduce.DataType;
+import io.ringtrain.allreduce.ReduceOp;
+import io.ringtrain.benchmarks.Charts;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * nccl-tests style rows: per iteration the slowest rank's time counts (a collective is done when the last rank
+ * is), the row shows the median of those, algbw = size / time and busbw = algbw * 2(W-1)/W, the bytes each
+ * link carries, comparable across world sizes and against the point-to-point ceiling.
+ */
+final class ResultTable {
+    record Row(long size, int count, double timeUs, double algbw, double busbw, long wrong) {
+    }
+
+    private final int world;
+    private final DataType type;
+    private final ReduceOp op;
+    private final double p2p;
+    private final List<Row> rows = new ArrayList<>();
+
+    ResultTable(int world, DataType type, ReduceOp op, double p2pGbPerSecond) {
+        this.world = world;
+        this.type = type;
+        this.op = op;
+        this.p2p = p2pGbPerSecond;
+    }
+
+    String header() {
+        return String.format(Locale.ROOT, "#%13s %12s %8s %6s %12s %9s %9s %8s%s%n#%13s %12s %8s %6s %12s %9s %9s %8s",
+                "size", "count", "type", "redop", "time", "algbw", "busbw", "#wrong", p2p > 0 ? "  busbw/p2p" : "",
+                "(B)", "(elements)", "", "", "(us)", "(GB/s)", "(GB/s)", "");
+    }
+
+    String add(long size, List<RankProtocol.SizeResult> perRank) {
+        int iterations = perRank.get(0).iterationNanos().length;
+        long[] slowest = new long[iterations];
+        long wrong = 0;
+        for (RankProtocol.SizeResult r : perRank) {
+            for (int i = 0; i < iterations; i++) {
+                slowest[i] = Math.max(slowest[i], r.iterationNanos()[i]);
+            }
+            wrong += r.wrong();
+        }
+        Arrays.sort(slowest);
+        double timeUs = slowest[iterations / 2] / 1e3;
+        double algbw = size / (timeUs * 1e3);
+        double busbw = algbw * 2.0 * (world - 1) / world;
+        Row row = new Row(size, perRank.get(0).count(), timeUs, algbw, busbw, wrong);
+        rows.add(row);
+        return String.format(Locale.ROOT, " %13d %12d %8s %6s %12.1f %9.3f %9.3f %8d%s", size, row.count(),
+                type == DataType.FLOAT32 ? "float" : "double", op.name().toLowerCase(Locale.ROOT), timeUs, algbw, busbw, wrong,
+                p2p > 0 ? String.format(Locale.ROOT, "  %9.0f%%", 100 * busbw / p2p) : "");
+    }
+
+    long totalWrong() {
+        return rows.stream().mapToLong(Row::wrong).sum();
+    }
+
+    List<Row> rows() {
+        return rows;
+    }
+
+    String footer() {
+        long wrong = totalWrong();
+        double avgBus = rows.stream().mapToDouble(Row::busbw).average().orElse(0);
+        return String.format(Locale.ROOT, "# out of bounds values: %d %s%n# avg bus bandwidth: %.3f GB/s", wrong,
+                wrong == 0 ? "OK" : "FAILED", avgBus);
+    }
+
+    void writeCsv(Path file) throws IOException {
+        List<String> lines = new ArrayList<>();
+        lines.add("world,size_bytes,count,type,redop,time_us,algbw_gbps,busbw_gbps,wrong,p2p_gbps");
+        for (Row r : rows) {
+            lines.add(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%.3f,%.6f,%.6f,%d,%.6f", world, r.size(), r.count(),
+                    type.name().toLowerCase(Locale.ROOT), op.name().toLowerCase(Locale.ROOT), r.timeUs(), r.algbw(), r.busbw(),
+                    r.wrong(), p2p));
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.write(file, lines);
+    }
+
+    void writePlot(Path file, String transport) throws IOException {
+        double[] x = rows.stream().mapToDouble(r -> r.size()).toArray();
+        double[] y = rows.stream().mapToDouble(Row::busbw).toArray();
+        Charts.logXLine(file, "ringtrain all-reduce, W=" + world + " over " + transport, "size (bytes)", "busbw (GB/s)",
+                "busbw", x, y, p2p > 0 ? "point-to-point ceiling" : null, p2p);
+    }
+}
