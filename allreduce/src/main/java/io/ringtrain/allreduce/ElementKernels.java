@@ -71,6 +71,30 @@ final class ElementKernels {
         }
     }
 
+    // Fused receive-and-forward: out = dst + in, without writing dst ------------------------------------------
+
+    static void sumFloatTo(Object dst, long dstAddr, Object in, long inAddr, Object out, long outAddr, int count) {
+        for (int i = 0; i < count; i++) {
+            long o = (long) i << 2;
+            UnsafeApi.putFloat(out, outAddr + o, UnsafeApi.getFloat(dst, dstAddr + o) + UnsafeApi.getFloat(in, inAddr + o));
+        }
+    }
+
+    static void sumDoubleTo(Object dst, long dstAddr, Object in, long inAddr, Object out, long outAddr, int count) {
+        for (int i = 0; i < count; i++) {
+            long o = (long) i << 3;
+            UnsafeApi.putDouble(out, outAddr + o, UnsafeApi.getDouble(dst, dstAddr + o) + UnsafeApi.getDouble(in, inAddr + o));
+        }
+    }
+
+    static void sumBf16To(Object dst, long dstAddr, Object in, long inAddr, Object out, long outAddr, int count) {
+        for (int i = 0; i < count; i++) {
+            long w = (long) i << 1;
+            float sum = UnsafeApi.getFloat(dst, dstAddr + ((long) i << 2)) + fromBf16(UnsafeApi.getShort(in, inAddr + w));
+            UnsafeApi.putShort(out, outAddr + w, toBf16(sum));
+        }
+    }
+
     // bfloat16 wire format, float32 accumulation --------------------------------------------------------------
 
     /** float32 -> bfloat16 bits, rounding to nearest even; NaN stays NaN. */

@@ -81,6 +81,26 @@ final class Reduction {
         }
     }
 
+    /** True when {@link #accumulateTo} exists for this op: sums, the bulk of training traffic. */
+    boolean canAccumulateTo() {
+        return op == ReduceOp.SUM || op == ReduceOp.AVG;
+    }
+
+    /**
+     * Writes {@code local + received} straight into an outgoing frame without storing it locally: at the
+     * intermediate reduce-scatter steps the partial sum is only ever forwarded, so this saves a write and a read
+     * of the buffer per element.
+     */
+    void accumulateTo(Object dst, long dstAddr, Object wire, long wireAddr, Object out, long outAddr, int count) {
+        if (compression == WireCompression.BF16) {
+            ElementKernels.sumBf16To(dst, dstAddr, wire, wireAddr, out, outAddr, count);
+        } else if (type == DataType.FLOAT32) {
+            ElementKernels.sumFloatTo(dst, dstAddr, wire, wireAddr, out, outAddr, count);
+        } else {
+            ElementKernels.sumDoubleTo(dst, dstAddr, wire, wireAddr, out, outAddr, count);
+        }
+    }
+
     /**
      * Turns a fully reduced run of elements into the final result every rank will hold: divide for AVG, and
      * round to what the wire can carry so the finishing rank does not keep more precision than the others get.

@@ -107,8 +107,7 @@ abstract class RingPipeline extends CollectiveOp {
             }
             work++;
             lastProgressNs = nowNs;
-            sendChunk++;
-            normaliseSendCursor();
+            advanceSend();
         }
         return work;
     }
@@ -138,25 +137,64 @@ abstract class RingPipeline extends CollectiveOp {
         long dst = address + (long) first * reduction.elementSize();
         Object src = frame.byteArray();
         long srcAddr = frame.addressOffset() + payloadOffset;
-        if (reducesAt(recvStep)) {
+        int step = recvStep;
+        boolean inStep = sendStep == step + 1 && sendChunk == recvChunk && sendStep < endSendStep();
+        if (!(inStep && tryReceiveAndForward(step, first, n, dst, src, srcAddr))) {
+            receive(step, n, dst, src, srcAddr);
+            if (inStep && trySendChunk(sendStep, sendChunk)) {
+                advanceSend();
+            }
+        }
+        recvChunk++;
+        normaliseRecvCursor();
+        lastProgressNs = nowNs;
+        return Action.CONTINUE;
+    }
+
+    private void receive(int step, int n, long dst, Object src, long srcAddr) {
+        if (reducesAt(step)) {
             reduction.accumulate(base, dst, src, srcAddr, n);
         } else {
             reduction.decode(src, srcAddr, base, dst, n);
         }
-        if (finishesAt(recvStep)) {
+        if (finishesAt(step)) {
             reduction.finish(base, dst, n, ring.worldSize);
         }
-        int step = recvStep;
-        int chunk = recvChunk;
-        recvChunk++;
-        normaliseRecvCursor();
-        lastProgressNs = nowNs;
-        // Forward while the chunk is still in cache, if the sender is in step with the receiver.
-        if (sendStep == step + 1 && sendChunk == chunk && sendStep < endSendStep() && trySendChunk(sendStep, sendChunk)) {
-            sendChunk++;
-            normaliseSendCursor();
+    }
+
+    /**
+     * Receives a chunk and forwards it in one pass over memory, while the chunk is in cache: partial sums go
+     * straight from (local + received) into the outgoing frame, finished sums are stored then encoded, and
+     * finished chunks being passed round are forwarded as the wire bytes they arrived in.
+     */
+    private boolean tryReceiveAndForward(int step, int first, int n, long dst, Object src, long srcAddr) {
+        boolean reduces = reducesAt(step);
+        if (reduces && !reduction.canAccumulateTo()) {
+            return false;
         }
-        return Action.CONTINUE;
+        long out = ring.claimFrame(kind(), reduction, id, step + 1, first, n, count);
+        if (out < 0) {
+            return false;
+        }
+        Object outBase = ring.claimBase();
+        if (reduces && !finishesAt(step)) {
+            reduction.accumulateTo(base, dst, src, srcAddr, outBase, out, n);
+        } else if (reduces) {
+            reduction.accumulate(base, dst, src, srcAddr, n);
+            reduction.finish(base, dst, n, ring.worldSize);
+            reduction.encode(base, dst, outBase, out, n);
+        } else {
+            reduction.decode(src, srcAddr, base, dst, n);
+            ElementKernels.copy(src, srcAddr, outBase, out, (long) n * reduction.wireElementSize());
+        }
+        ring.commitClaim();
+        advanceSend();
+        return true;
+    }
+
+    private void advanceSend() {
+        sendChunk++;
+        normaliseSendCursor();
     }
 
     @Override

@@ -181,6 +181,35 @@ final class RingState {
         }
     }
 
+    /**
+     * Claims space for one frame in the successor's term buffer and writes its header; returns the payload's
+     * address for the caller to fill, then {@link #commitClaim()}, or -1 when back-pressured.
+     */
+    long claimFrame(CollectiveKind kind, Reduction reduction, long id, int step, int first, int count, int total) {
+        int payloadLength = count * reduction.wireElementSize();
+        long result = successorPublication().tryClaim(FrameHeader.LENGTH + payloadLength, claim);
+        if (result > 0) {
+            MutableDirectBuffer termBuffer = claim.buffer();
+            int offset = claim.offset();
+            writer.wrap(termBuffer, offset).write(generation, rank, FrameHeader.TYPE_DATA, reduction.descriptor(kind), id,
+                    step, first, count, total);
+            return termBuffer.addressOffset() + offset + FrameHeader.LENGTH;
+        }
+        if (result == Publication.BACK_PRESSURED || result == Publication.ADMIN_ACTION) {
+            return -1;
+        }
+        throw peerLost(successorRank(), "sending to it failed: " + Publication.errorString(result));
+    }
+
+    /** The base object of the claimed term buffer (null: term buffers are mapped files). */
+    Object claimBase() {
+        return claim.buffer().byteArray();
+    }
+
+    void commitClaim() {
+        claim.commit();
+    }
+
     /** Writes one frame straight into the publication's term buffer; false when back-pressured. */
     boolean sendFrame(ExclusivePublication publication, int peer, CollectiveKind kind, Reduction reduction, long id,
                       int step, int first, int count, int total, Object srcBase, long srcAddress, boolean alreadyEncoded) {

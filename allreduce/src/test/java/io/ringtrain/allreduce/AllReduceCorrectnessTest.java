@@ -30,7 +30,7 @@ class AllReduceCorrectnessTest {
             try (TestRing ring = TestRing.udp(world)) {
                 int chunk = ring.planes[0].context().maxPayloadLength() / Float.BYTES;
                 for (int count : lengthsFor(world, chunk)) {
-                    checkFloat(ring, count, ReduceOp.SUM, WireCompression.NONE, 31L * world + count);
+                    checkFloat(ring.comms, count, ReduceOp.SUM, WireCompression.NONE, 31L * world + count);
                 }
             }
         }
@@ -41,8 +41,8 @@ class AllReduceCorrectnessTest {
         try (TestRing ring = TestRing.udp(3)) {
             for (ReduceOp op : ReduceOp.values()) {
                 for (int count : new int[] {5, 20_000, 300_001}) {
-                    checkFloat(ring, count, op, WireCompression.NONE, op.ordinal() * 7L + count);
-                    checkDouble(ring, count, op, op.ordinal() * 11L + count);
+                    checkFloat(ring.comms, count, op, WireCompression.NONE, op.ordinal() * 7L + count);
+                    checkDouble(ring.comms, count, op, op.ordinal() * 11L + count);
                 }
             }
         }
@@ -52,8 +52,8 @@ class AllReduceCorrectnessTest {
     void ipcTransportGivesTheSameResults() {
         try (TestRing ring = TestRing.ipc(4)) {
             for (int count : new int[] {1, 3, 4, 4099, 250_000}) {
-                checkFloat(ring, count, ReduceOp.SUM, WireCompression.NONE, count);
-                checkDouble(ring, count, ReduceOp.MAX, count);
+                checkFloat(ring.comms, count, ReduceOp.SUM, WireCompression.NONE, count);
+                checkDouble(ring.comms, count, ReduceOp.MAX, count);
             }
         }
     }
@@ -62,14 +62,14 @@ class AllReduceCorrectnessTest {
     void bf16CompressionStaysWithinBf16PrecisionAndRanksAgreeExactly() {
         try (TestRing ring = TestRing.udp(4)) {
             for (int count : new int[] {7, 5000, 200_000}) {
-                checkFloat(ring, count, ReduceOp.SUM, WireCompression.BF16, 99 + count);
-                checkFloat(ring, count, ReduceOp.AVG, WireCompression.BF16, 98 + count);
+                checkFloat(ring.comms, count, ReduceOp.SUM, WireCompression.BF16, 99 + count);
+                checkFloat(ring.comms, count, ReduceOp.AVG, WireCompression.BF16, 98 + count);
             }
         }
     }
 
-    static void checkFloat(TestRing ring, int count, ReduceOp op, WireCompression compression, long seed) {
-        int world = ring.world();
+    static void checkFloat(Communicator[] comms, int count, ReduceOp op, WireCompression compression, long seed) {
+        int world = comms.length;
         Random random = new Random(seed);
         float[][] inputs = new float[world][count];
         UnsafeBuffer[] buffers = new UnsafeBuffer[world];
@@ -82,7 +82,7 @@ class AllReduceCorrectnessTest {
         }
         List<CompletableFuture<Void>> runs = new ArrayList<>();
         for (int r = 0; r < world; r++) {
-            runs.add(ring.comms[r].allReduce(buffers[r], 0, count, DataType.FLOAT32, op, compression));
+            runs.add(comms[r].allReduce(buffers[r], 0, count, DataType.FLOAT32, op, compression));
         }
         runs.forEach(f -> f.orTimeout(60, TimeUnit.SECONDS).join());
 
@@ -105,8 +105,8 @@ class AllReduceCorrectnessTest {
         }
     }
 
-    static void checkDouble(TestRing ring, int count, ReduceOp op, long seed) {
-        int world = ring.world();
+    static void checkDouble(Communicator[] comms, int count, ReduceOp op, long seed) {
+        int world = comms.length;
         Random random = new Random(seed);
         double[][] inputs = new double[world][count];
         UnsafeBuffer[] buffers = new UnsafeBuffer[world];
@@ -119,7 +119,7 @@ class AllReduceCorrectnessTest {
         }
         List<CompletableFuture<Void>> runs = new ArrayList<>();
         for (int r = 0; r < world; r++) {
-            runs.add(ring.comms[r].allReduce(buffers[r], 0, count, DataType.FLOAT64, op));
+            runs.add(comms[r].allReduce(buffers[r], 0, count, DataType.FLOAT64, op));
         }
         runs.forEach(f -> f.orTimeout(60, TimeUnit.SECONDS).join());
         for (int r = 0; r < world; r++) {
