@@ -37,6 +37,18 @@ class AllReduceCorrectnessTest {
     }
 
     @Test
+    void ringPathHandlesBuffersSmallerThanTheWorld() {
+        // With the direct path off, tiny buffers leave some ring segments empty.
+        try (TestRing ring = TestRing.udp(4, ctx -> ctx.smallMessageThreshold(0))) {
+            for (int count = 1; count <= 9; count++) {
+                checkFloat(ring.comms, count, ReduceOp.SUM, WireCompression.NONE, count);
+                checkFloat(ring.comms, count, ReduceOp.AVG, WireCompression.BF16, count);
+                checkDouble(ring.comms, count, ReduceOp.MIN, count);
+            }
+        }
+    }
+
+    @Test
     void everyOpAndTypeOverUdp() {
         try (TestRing ring = TestRing.udp(3)) {
             for (ReduceOp op : ReduceOp.values()) {

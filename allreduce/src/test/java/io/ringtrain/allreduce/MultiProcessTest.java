@@ -44,6 +44,10 @@ class MultiProcessTest {
             comm.barrier().get(30, TimeUnit.SECONDS);
             a.expect("DONE", 30);
             b.expect("DONE", 30);
+            String directory = local.context().aeronDirectoryName();
+            assertTrue(new java.io.File(directory).isDirectory(), "the driver directory exists while the plane is open");
+            local.close();
+            assertTrue(!new java.io.File(directory).exists(), "closing must release the driver directory " + directory);
         }
     }
 
