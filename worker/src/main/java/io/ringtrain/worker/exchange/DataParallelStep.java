@@ -64,6 +64,8 @@ public final class DataParallelStep {
         // The arena outlives this view: the replica holds it, and this step holds the replica.
         UnsafeBuffer arena = new UnsafeBuffer(gradients.address(), Math.toIntExact(gradients.byteLength()));
         this.plan = new FusionPlan(arena, tensorRanges(gradients.layout()), fusion);
+        // GradientSink's contract: ready() hands a bucket to the data-plane thread through its command queue
+        // (a volatile write), which orders backward's writes to those bytes before the data plane reads them.
         this.sink = plan::ready;
         communicator(ring);
     }
