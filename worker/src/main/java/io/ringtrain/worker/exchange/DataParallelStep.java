@@ -39,6 +39,8 @@ public final class DataParallelStep {
     /** [loss sum, samples] of this rank, then of all ranks: a tiny float64 all-reduce per step. */
     private final UnsafeBuffer totals = new UnsafeBuffer(BufferUtil.allocateDirectAligned(2 * Double.BYTES, 64));
     private Communicator ring;
+    /** Set when a step failed half-way: this rank's collectives may be out of step with its peers' on this ring. */
+    private boolean needsNewRing;
 
     /** Steps with default fusion settings (25 MiB buckets, no wire compression). */
     public DataParallelStep(Replica replica, Communicator ring) {
@@ -81,6 +83,7 @@ public final class DataParallelStep {
         plan.communicator(next);
         replica.shard(next.rank(), next.worldSize());
         this.ring = next;
+        this.needsNewRing = false;
     }
 
     public Communicator communicator() {
@@ -106,9 +109,21 @@ public final class DataParallelStep {
      *
      * @throws CollectiveException if the ring failed; the replica keeps the previous step's parameters
      * @throws IllegalStateException if the ranks' shares do not add up to the global batch (ranks disagree
-     *                               about the world size or the batch)
+     *                               about the world size or the batch), or an earlier step failed on this ring
      */
     public StepResult run() {
+        if (needsNewRing) {
+            throw new IllegalStateException("step " + replica.step() + " cannot run on ring generation " + ring.generation()
+                    + ": an earlier step failed half-way, so this rank's collectives may no longer line up with its"
+                    + " peers'; re-form the ring and call communicator(next) first");
+        }
+        needsNewRing = true;
+        StepResult result = exchange();
+        needsNewRing = false;
+        return result;
+    }
+
+    private StepResult exchange() {
         long step = replica.step();
         long start = System.nanoTime();
         GradientSum mine = replica.computeGradientSum(sink);

@@ -135,6 +135,8 @@ class DataParallelStepTest {
             assertInstanceOf(CollectiveException.class, thrown);
             assertEquals(3, rank0.replica().step(), "the failed step did not update the parameters");
             assertArrayEquals(before, TrainingRanks.parameterBytes(rank0.replica()));
+            var again = assertThrows(IllegalStateException.class, rank0::run);
+            assertTrue(again.getMessage().contains("call communicator(next) first"), again.getMessage());
             long seconds = TimeUnit.NANOSECONDS.toSeconds(failedAt - closedAt.get());
             assertTrue(seconds < 10, "failed " + seconds + " s after the peer left; the collective timeout is 5 s");
         }
