@@ -30,15 +30,10 @@ final class TrainingRanks {
     TrainingRanks(Communicator[] ring, int globalBatch, FusionContext fusion) {
         for (Communicator comm : ring) {
             Replica replica = Replica.create(ModelRegistry.create("mlp", SEED), SEED, globalBatch);
-            steps.add(fusion == null ? new DataParallelStep(replica, comm) : new DataParallelStep(replica, comm, copy(fusion)));
+            steps.add(fusion == null ? new DataParallelStep(replica, comm) : new DataParallelStep(replica, comm, fusion));
             results.add(new ArrayList<>());
             parameters.add(new ArrayList<>());
         }
-    }
-
-    private static FusionContext copy(FusionContext settings) {
-        return new FusionContext().bucketBytes(settings.bucketBytes()).dataType(settings.dataType())
-                .reduceOp(settings.reduceOp()).wireCompression(settings.wireCompression());
     }
 
     /** Runs {@code count} steps on the first {@code ranks} ranks concurrently; fails if any rank fails. */
