@@ -108,9 +108,7 @@ public final class AllReduceBench implements Callable<Integer> {
             for (long size : s.sizes()) {
                 List<RankProtocol.SizeResult> perRank = new ArrayList<>();
                 for (int r = 0; r < world; r++) {
-                    String[] f = expect(ranks.get(r), lines.get(r), RankProtocol.RESULT, 900).split(" ", 4);
-                    perRank.add(new RankProtocol.SizeResult(Integer.parseInt(f[1]), RankProtocol.parseLongs(f.length > 3 ? f[3] : ""),
-                            Long.parseLong(f[2])));
+                    perRank.add(RankProtocol.parseResult(expect(ranks.get(r), lines.get(r), RankProtocol.RESULT, 900)));
                 }
                 out.println(table.add(size, perRank));
             }

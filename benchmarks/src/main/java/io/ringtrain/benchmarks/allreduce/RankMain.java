@@ -81,24 +81,29 @@ public final class RankMain {
         int iterations = RankProtocol.timedIterations(bytes);
         long[] times = new long[iterations];
         long wrong = 0;
+        long cpu = 0;
         for (int it = -warmup; it < iterations; it++) {
             ExpectedValues.fill(buffer, count, type, comm.rank(), it);
             comm.barrier().get(60, TimeUnit.SECONDS);
+            long cpuStart = processCpuNanos();
             long start = System.nanoTime();
-            java.util.concurrent.CompletableFuture<Void> f = comm.allReduce(buffer, 0, count, type, a.op(), a.compression());
-            if (Boolean.getBoolean("bench.spin")) {
-                while (!f.isDone()) {
-                    Thread.onSpinWait();
-                }
-            }
-            f.get(300, TimeUnit.SECONDS);
+            comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
             long elapsed = System.nanoTime() - start;
+            long cpuUsed = processCpuNanos() - cpuStart;
+            // Validation is heavy: do it only once every rank is done, so it never slows a rank still timing.
+            comm.barrier().get(60, TimeUnit.SECONDS);
             long bad = ExpectedValues.countWrong(buffer, count, type, a.op(), comm.worldSize(), it, a.compression());
             if (it >= 0) {
                 times[it] = elapsed;
                 wrong += bad;
+                cpu += cpuUsed;
             }
         }
-        return new RankProtocol.SizeResult(count, Arrays.stream(times).toArray(), wrong);
+        return new RankProtocol.SizeResult(count, Arrays.stream(times).toArray(), wrong, cpu);
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 }

@@ -63,8 +63,11 @@ final class RankProtocol {
         }
     }
 
-    /** What a rank measured for one size: every timed iteration, and how many elements were wrong. */
-    record SizeResult(int count, long[] iterationNanos, long wrong) {
+    /**
+     * What a rank measured for one size: every timed iteration, how many elements were wrong, and the CPU time
+     * its process used during the timed iterations (all threads), to tell CPU-bound from waiting.
+     */
+    record SizeResult(int count, long[] iterationNanos, long wrong, long cpuNanos) {
     }
 
     static String endpointLine(String endpoint) {
@@ -87,7 +90,13 @@ final class RankProtocol {
     }
 
     static String resultLine(long size, SizeResult r) {
-        return RESULT + size + " " + r.count() + " " + r.wrong() + " " + join(r.iterationNanos());
+        return RESULT + size + " " + r.count() + " " + r.wrong() + " " + r.cpuNanos() + " " + join(r.iterationNanos());
+    }
+
+    static SizeResult parseResult(String rest) {
+        String[] f = rest.split(" ", 5);
+        return new SizeResult(Integer.parseInt(f[1]), parseLongs(f.length > 4 ? f[4] : ""), Long.parseLong(f[2]),
+                Long.parseLong(f[3]));
     }
 
     static long[] parseLongs(String csv) {
