@@ -1,6 +1,7 @@
 package io.ringtrain.allreduce;
 
 import io.aeron.Aeron;
+import io.aeron.AeronCounters;
 import io.aeron.ExclusivePublication;
 import io.aeron.Image;
 import io.aeron.Subscription;
@@ -227,20 +228,36 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         });
     }
 
-    /** Runs on this thread: ends the current ring; its publications drain in the background. */
+    /**
+     * Runs on this thread: ends the current ring. Publications keep sending what was already written; over UDP
+     * the driver (invoked on this thread) must run until it has, or peers lose the last frames of a run.
+     */
     void closeRing(String reason) {
         if (ring == null) {
             return;
         }
         CountersReader counters = aeron.countersReader();
         for (ExclusivePublication p : ring.publications()) {
-            if (p != null && !p.isClosed()) {
-                int limitId = p.positionLimitId();
-                draining.add(new long[] {limitId, counters.getCounterRegistrationId(limitId)});
+            if (p != null && !p.isClosed() && !p.channel().startsWith("aeron:ipc")) {
+                int senderPosition = senderPositionCounter(counters, p.registrationId());
+                if (senderPosition >= 0) {
+                    draining.add(new long[] {senderPosition, p.registrationId(), p.position()});
+                }
             }
         }
         ring.close(reason);
         ring = null;
+    }
+
+    private static int senderPositionCounter(CountersReader counters, long registrationId) {
+        int[] found = {-1};
+        counters.forEach((counterId, typeId, key, label) -> {
+            if (typeId == AeronCounters.DRIVER_SENDER_POSITION_TYPE_ID
+                    && counters.getCounterRegistrationId(counterId) == registrationId) {
+                found[0] = counterId;
+            }
+        });
+        return found[0];
     }
 
     void closeRing(RingState which, String reason) {
@@ -249,11 +266,12 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         }
     }
 
-    /** True once the driver has released every closed publication (all its data sent), so closing loses nothing. */
+    /** True once the driver has put every byte written to a closed publication on the wire. */
     boolean publicationsDrained() {
         CountersReader counters = aeron.countersReader();
         draining.removeIf(entry -> counters.getCounterState((int) entry[0]) != CountersReader.RECORD_ALLOCATED
-                || counters.getCounterRegistrationId((int) entry[0]) != entry[1]);
+                || counters.getCounterRegistrationId((int) entry[0]) != entry[1]
+                || counters.getCounterValue((int) entry[0]) >= entry[2]);
         return draining.isEmpty();
     }
 
