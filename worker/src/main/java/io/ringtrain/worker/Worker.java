@@ -138,7 +138,7 @@ public final class Worker {
                 .onMessage(FromCoordinator.class, m -> m.message().hasWelcome(), m -> welcomed(m.message().getWelcome()))
                 .onMessageEquals(Timer.WELCOME_TIMEOUT, () -> closing(WorkerOutcome.failed("no coordinator contacted worker "
                         + settings.name() + " within " + seconds(settings.welcomeTimeout()) + ": check that the coordinator is"
-                        + " running and that the seed node (--seed) or Kubernetes discovery points at it"))));
+                        + " running and that the coordinator address (--join) or Kubernetes discovery points at it"))));
     }
 
     private Behavior<Command> welcomed(Welcome welcome) {

@@ -81,7 +81,10 @@ public final class ClusterContext {
                 "pekko.actor.provider", "cluster",
                 "pekko.remote.artery.canonical.hostname", host,
                 "pekko.remote.artery.canonical.port", port,
-                "pekko.cluster.roles", roles));
+                "pekko.cluster.roles", roles,
+                // Workers reach the coordinator through the Receptionist, which spreads registrations by
+                // gossip every 2 s by default; a cluster of a few nodes affords 0.5 s, a faster rendezvous.
+                "pekko.cluster.typed.receptionist.distributed-data.gossip-interval", "500ms"));
         if (bootstrap == Bootstrap.KUBERNETES) {
             settings.put("pekko.management.http.hostname", host);
         }
