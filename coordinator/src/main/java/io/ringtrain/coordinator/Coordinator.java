@@ -1,14 +1,9 @@
 package io.ringtrain.coordinator;
 
-import io.ringtrain.protocol.control.EndRun;
-import io.ringtrain.protocol.control.RegistrationRejected;
-import io.ringtrain.protocol.control.StartTraining;
 import io.ringtrain.protocol.control.ToCoordinator;
 import io.ringtrain.protocol.control.ToWorker;
-import io.ringtrain.protocol.control.Welcome;
 import io.ringtrain.protocol.control.WorkerFinished;
 import io.ringtrain.worker.RunSettings;
-import io.ringtrain.worker.SavedShard;
 import io.ringtrain.worker.Worker;
 import java.util.HashSet;
 import java.util.List;
@@ -18,7 +13,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -125,11 +119,10 @@ public final class Coordinator {
         cluster.subscriptions().tell(Subscribe.create(
                 context.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new), ClusterEvent.ReachabilityEvent.class));
         timers.startSingleTimer(Timer.RENDEZVOUS_TIMEOUT, settings.rendezvousTimeout());
-        OptionalLong startStep = OptionalLong.of(0);
+        OptionalLong startStep = settings.resume() ? OptionalLong.empty() : OptionalLong.of(0); // empty: not known yet
         if (settings.resume()) {
-            context.pipeToSelf(CompletableFuture.supplyAsync(() -> call(() -> commits.latestCommittedStep(run)), blockingIo),
+            context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(() -> commits.latestCommittedStep(run)), blockingIo),
                     CheckpointLookedUp::new);
-            startStep = OptionalLong.empty();
         }
         context.getLog().info("coordinating run {}: waiting for {} to {} workers", run.runId(), settings.minWorkers(), settings.maxWorkers());
         return waitingForWorkers(new Rendezvous(settings.maxWorkers()), startStep, false);
@@ -159,8 +152,14 @@ public final class Coordinator {
                 })
                 .onMessageEquals(Timer.SETTLED, () -> formRingIfReady(rendezvous, startStep, true))
                 .onMessage(CheckpointLookedUp.class, found -> {
-                    Optional<String> problem = resumeProblem(found);
-                    return problem.isPresent() ? fail(problem.get()) : formRingIfReady(rendezvous, found.step(), settled);
+                    Optional<String> problem = ResumePoint.problem(run, found.step(), found.error());
+                    if (problem.isPresent()) {
+                        return fail(problem.get());
+                    }
+                    if (found.step().getAsLong() > 0) {
+                        context.getLog().info("resuming run {} from the checkpoint at step {}", run.runId(), found.step().getAsLong());
+                    }
+                    return formRingIfReady(rendezvous, found.step(), settled);
                 })
                 .onMessage(WorkerStopped.class, stopped -> workerLeftBeforeRing(rendezvous, rendezvous.remove(stopped.worker()), startStep))
                 .onMessage(MemberChanged.class, changed -> isDeparture(changed.event()),
@@ -180,7 +179,7 @@ public final class Coordinator {
         timers.cancel(Timer.SETTLED);
         Ring ring = rendezvous.formRing(++generation);
         for (int rank = 0; rank < ring.worldSize(); rank++) {
-            ring.byRank().get(rank).worker().tell(ToWorker.newBuilder().setRing(ring.assignmentFor(rank)).build());
+            ring.byRank().get(rank).worker().tell(ToWorkerMessages.ring(ring, rank));
         }
         context.getLog().info("ring generation {} formed: {}", ring.generation(), ring.workerIds());
         events.tell(new RunEvent.RingFormed(ring.generation(), ring.workerIds(), ring.endpoints()));
@@ -202,8 +201,7 @@ public final class Coordinator {
     private Behavior<Command> startTraining(Ring ring, long startStep) {
         timers.cancel(Timer.RING_TIMEOUT);
         boolean restore = startStep > 0;
-        ToWorker start = ToWorker.newBuilder().setStart(StartTraining.newBuilder()
-                .setGeneration(ring.generation()).setStartStep(startStep).setRestore(restore)).build();
+        ToWorker start = ToWorkerMessages.start(ring.generation(), startStep, restore);
         ring.byRank().forEach(r -> r.worker().tell(start));
         context.getLog().info("training generation {} with {} workers from step {}", ring.generation(), ring.worldSize(), startStep);
         events.tell(new RunEvent.TrainingStarted(ring.generation(), ring.worldSize(), startStep, restore));
@@ -229,7 +227,7 @@ public final class Coordinator {
                         m -> onShardSaved(t, m.message().getShardSaved()))
                 .onMessage(CommitDone.class, done -> {
                     if (done.error() != null) {
-                        return fail("committing the checkpoint at step " + done.shards().step() + " failed: " + rootMessage(done.error()));
+                        return fail("committing the checkpoint at step " + done.shards().step() + " failed: " + BlockingCalls.rootMessage(done.error()));
                     }
                     t.committed(done.shards().step());
                     context.getLog().info("checkpoint at step {} committed", done.shards().step());
@@ -245,11 +243,9 @@ public final class Coordinator {
     }
 
     private Behavior<Command> onShardSaved(TrainingRun t, io.ringtrain.protocol.control.ShardSaved report) {
-        SavedShard shard = new SavedShard(report.getStep(), report.getRank(), report.getWorldSize(), report.getSizeBytes(),
-                report.getCrc32C(), report.getDetail().toByteArray());
         Optional<CheckpointShards> complete;
         try {
-            complete = t.shards.add(shard);
+            complete = t.shards.add(ShardTally.fromReport(report));
         } catch (IllegalArgumentException e) {
             return fail(e.getMessage());
         }
@@ -257,7 +253,7 @@ public final class Coordinator {
             t.commitsInFlight++;
             // Chained so commits run one at a time, in step order, off the actor's thread.
             commitChain = commitChain.handle((ok, error) -> null)
-                    .thenRunAsync(() -> call(() -> {
+                    .thenRunAsync(() -> BlockingCalls.call(() -> {
                         commits.commit(run, shards);
                         return null;
                     }), blockingIo);
@@ -278,14 +274,13 @@ public final class Coordinator {
         t.progress.takeIfChanged(now).ifPresent(events::tell);
         RunResult result = t.result(run, now, startNanos, firstStepNanos == 0 ? now : firstStepNanos);
         context.getLog().info("run {} finished {} steps with {} workers", run.runId(), result.stepsDone(), result.worldSize());
-        return ending(EndRun.newBuilder().setSuccess(true).build(), new RunEvent.RunFinished(result));
+        return ending(ToWorkerMessages.end(true, ""), new RunEvent.RunFinished(result));
     }
 
     /** Tells every worker the run is over, waits (bounded) until they left the cluster, then reports and stops. */
-    private Behavior<Command> ending(EndRun end, RunEvent last) {
+    private Behavior<Command> ending(ToWorker end, RunEvent last) {
         timers.cancelAll();
-        ToWorker message = ToWorker.newBuilder().setEnd(end).build();
-        welcomed.forEach(w -> w.tell(message));
+        welcomed.forEach(w -> w.tell(end));
         Set<Address> remaining = new HashSet<>();
         Set<Address> workerAddresses = welcomed.stream().map(w -> w.path().address()).collect(Collectors.toSet());
         Cluster.get(context.getSystem()).state().getMembers().forEach(member -> {
@@ -374,7 +369,7 @@ public final class Coordinator {
 
     private Behavior<Command> fail(String reason) {
         context.getLog().error("run {} failed: {}", run.runId(), reason);
-        return ending(EndRun.newBuilder().setSuccess(false).setReason(reason).build(), new RunEvent.RunFailed(reason));
+        return ending(ToWorkerMessages.end(false, reason), new RunEvent.RunFailed(reason));
     }
 
     private void welcomeNewWorkers(Receptionist.Listing listing, Optional<String> rejection) {
@@ -384,8 +379,7 @@ public final class Coordinator {
                 if (rejection.isPresent()) {
                     reject(worker, rejection.get());
                 } else {
-                    worker.tell(ToWorker.newBuilder().setWelcome(Welcome.newBuilder()
-                            .setCoordinator(resolver.toSerializationFormat(self)).setSpec(run.toProto())).build());
+                    worker.tell(ToWorkerMessages.welcome(resolver.toSerializationFormat(self), run));
                 }
             }
         }
@@ -393,51 +387,11 @@ public final class Coordinator {
 
     private void reject(ActorRef<ToWorker> worker, String reason) {
         context.getLog().warn("turning away worker at {}: {}", worker.path().address(), reason);
-        worker.tell(ToWorker.newBuilder().setRejected(RegistrationRejected.newBuilder().setReason(reason)).build());
-    }
-
-    private Optional<String> resumeProblem(CheckpointLookedUp found) {
-        if (found.error() != null) {
-            return Optional.of("looking for the latest checkpoint under " + run.checkpointUri() + " failed: " + rootMessage(found.error()));
-        }
-        if (found.step().isEmpty()) {
-            return Optional.of("--resume: no committed checkpoint of run " + run.runId() + " under " + run.checkpointUri()
-                    + "; start without --resume, or point --checkpoint-dir and --run-id at an earlier run");
-        }
-        if (found.step().getAsLong() >= run.totalSteps()) {
-            return Optional.of("--resume: the latest checkpoint of run " + run.runId() + " is at step " + found.step().getAsLong()
-                    + ", which already reaches --steps " + run.totalSteps() + "; raise --steps to train further");
-        }
-        context.getLog().info("resuming run {} from the checkpoint at step {}", run.runId(), found.step().getAsLong());
-        return Optional.empty();
+        worker.tell(ToWorkerMessages.rejected(reason));
     }
 
     private static boolean isDeparture(ClusterEvent.MemberEvent event) {
         return event instanceof ClusterEvent.MemberRemoved || event instanceof ClusterEvent.MemberExited
                 || event instanceof ClusterEvent.MemberLeft || event instanceof ClusterEvent.MemberDowned;
-    }
-
-    @FunctionalInterface
-    private interface Io<T> {
-        T run() throws Exception;
-    }
-
-    private static <T> T call(Io<T> io) {
-        try {
-            return io.run();
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new CompletionException(e);
-        }
-    }
-
-    private static String rootMessage(Throwable error) {
-        Throwable t = error;
-        while (t instanceof CompletionException && t.getCause() != null) {
-            t = t.getCause();
-        }
-        String message = t.getMessage();
-        return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
     }
 }

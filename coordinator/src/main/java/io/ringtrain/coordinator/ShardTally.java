@@ -38,6 +38,11 @@ final class ShardTally {
         return Optional.of(new CheckpointShards(shard.step(), worldSize, List.of(shards)));
     }
 
+    static SavedShard fromReport(io.ringtrain.protocol.control.ShardSaved report) {
+        return new SavedShard(report.getStep(), report.getRank(), report.getWorldSize(), report.getSizeBytes(),
+                report.getCrc32C(), report.getDetail().toByteArray());
+    }
+
     /** Steps with some shards reported but not all, e.g. for an error message. */
     List<Long> incompleteSteps() {
         return new ArrayList<>(pending.keySet());

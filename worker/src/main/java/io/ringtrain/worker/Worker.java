@@ -1,18 +1,11 @@
 package io.ringtrain.worker;
 
-import com.google.protobuf.ByteString;
 import io.ringtrain.protocol.control.EndRun;
-import io.ringtrain.protocol.control.ProgressReport;
-import io.ringtrain.protocol.control.RegisterWorker;
 import io.ringtrain.protocol.control.RingAssignment;
-import io.ringtrain.protocol.control.RingReady;
-import io.ringtrain.protocol.control.ShardSaved;
 import io.ringtrain.protocol.control.StartTraining;
 import io.ringtrain.protocol.control.ToCoordinator;
 import io.ringtrain.protocol.control.ToWorker;
 import io.ringtrain.protocol.control.Welcome;
-import io.ringtrain.protocol.control.WorkerFailed;
-import io.ringtrain.protocol.control.WorkerFinished;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -164,14 +157,8 @@ public final class Worker {
     }
 
     private Behavior<Command> register(SessionOpened opened) {
-        RegisterWorker.Builder register = RegisterWorker.newBuilder()
-                .setWorker(ActorRefResolver.get(context.getSystem()).toSerializationFormat(self))
-                .setWorkerId(settings.name())
-                .setDataPlaneEndpoint(opened.dataPlaneEndpoint());
-        if (settings.ordinal() != WorkerContext.NO_ORDINAL) {
-            register.setOrdinal(settings.ordinal());
-        }
-        tellCoordinator(ToCoordinator.newBuilder().setRegister(register));
+        coordinator.tell(ToCoordinatorMessages.register(
+                ActorRefResolver.get(context.getSystem()).toSerializationFormat(self), settings, opened.dataPlaneEndpoint()));
         context.getLog().info("registered with data-plane endpoint {}", opened.dataPlaneEndpoint());
         return registered();
     }
@@ -203,8 +190,7 @@ public final class Worker {
     private Behavior<Command> joiningRing(RingGeneration ring) {
         return running(Behaviors.receive(Command.class)
                 .onMessage(RingJoined.class, joined -> joined.ring().equals(ring), joined -> {
-                    tellCoordinator(ToCoordinator.newBuilder().setRingReady(RingReady.newBuilder()
-                            .setGeneration(ring.generation()).setRank(ring.rank())));
+                    coordinator.tell(ToCoordinatorMessages.ringReady(ring));
                     return ready(ring);
                 }));
     }
@@ -278,9 +264,7 @@ public final class Worker {
     }
 
     private Training onShardDone(Training t, SavedShard shard) {
-        tellCoordinator(ToCoordinator.newBuilder().setShardSaved(ShardSaved.newBuilder()
-                .setGeneration(generation).setRank(shard.rank()).setWorldSize(shard.worldSize()).setStep(shard.step())
-                .setSizeBytes(shard.sizeBytes()).setCrc32C(shard.crc32c()).setDetail(ByteString.copyFrom(shard.detail()))));
+        coordinator.tell(ToCoordinatorMessages.shardSaved(generation, shard));
         context.getLog().info("checkpoint shard for step {} saved ({} bytes)", shard.step(), shard.sizeBytes());
         return t.saves(-1);
     }
@@ -299,11 +283,7 @@ public final class Worker {
 
     private Behavior<Command> onFinished(Training t, SessionSummary summary) {
         timers.cancel(Timer.REPORT);
-        WorkerFinished.Builder finished = WorkerFinished.newBuilder()
-                .setGeneration(generation).setRank(rank).setStepsDone(t.stepsDone()).setFinalLoss(summary.finalLoss())
-                .setSamplesPerSecond(t.meter().overallRate(System.nanoTime())).putAllMetrics(summary.metrics());
-        summary.heldOutAccuracy().ifPresent(finished::setHeldOutAccuracy);
-        tellCoordinator(ToCoordinator.newBuilder().setFinished(finished));
+        coordinator.tell(ToCoordinatorMessages.finished(generation, rank, t.stepsDone(), t.meter().overallRate(System.nanoTime()), summary));
         context.getLog().info("finished {} steps, final loss {}", t.stepsDone(), summary.finalLoss());
         return awaitingEnd();
     }
@@ -376,8 +356,7 @@ public final class Worker {
 
     private WorkerOutcome reportFailure(String reason) {
         if (coordinator != null) {
-            tellCoordinator(ToCoordinator.newBuilder().setFailed(WorkerFailed.newBuilder()
-                    .setGeneration(generation).setRank(rank).setWorkerId(settings.name()).setReason(reason)));
+            coordinator.tell(ToCoordinatorMessages.failed(generation, rank, settings.name(), reason));
         }
         return WorkerOutcome.failed(reason);
     }
@@ -387,13 +366,8 @@ public final class Worker {
     }
 
     private void reportProgress(Training t) {
-        tellCoordinator(ToCoordinator.newBuilder().setProgress(ProgressReport.newBuilder()
-                .setGeneration(generation).setRank(rank).setStepsDone(t.stepsDone()).setLoss(t.meter().lastLoss())
-                .setSamplesPerSecond(t.meter().takeIntervalRate(System.nanoTime()))));
-    }
-
-    private void tellCoordinator(ToCoordinator.Builder message) {
-        coordinator.tell(message.build());
+        coordinator.tell(ToCoordinatorMessages.progress(generation, rank, t.stepsDone(), t.meter().lastLoss(),
+                t.meter().takeIntervalRate(System.nanoTime())));
     }
 
     private static String rootMessage(Throwable error) {

@@ -50,6 +50,8 @@ public final class RingtrainCli {
             // The console shows progress lines; the workers' full logs go to their log files.
             System.setProperty("ringtrain.log.console-level", "WARN");
         }
+        // Initialise logging before Pekko's threads start logging concurrently (SLF4J would warn about replayed events).
+        org.slf4j.LoggerFactory.getILoggerFactory();
         RingtrainCli cli = new RingtrainCli(TrainingSessions.fromClassPath(), CheckpointCommitsNotWired::new, ConfigFactory.load());
         System.exit(cli.commandLine().execute(args));
     }

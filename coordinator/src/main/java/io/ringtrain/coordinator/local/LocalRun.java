@@ -86,7 +86,7 @@ public final class LocalRun {
         } finally {
             if (over.compareAndSet(false, true)) {
                 workers.stopAll(STOP_GRACE);
-                coordinator.close(STOP_GRACE);
+                coordinator.abandon(STOP_GRACE);
                 try {
                     Runtime.getRuntime().removeShutdownHook(onCtrlC);
                 } catch (IllegalStateException shuttingDown) {

@@ -62,6 +62,20 @@ final class ClusterNode {
 
     private enum RunOver implements CoordinatedShutdown.Reason { INSTANCE }
 
+    /**
+     * Stops a node whose peers are all gone: it downs itself, which skips the graceful leave (that
+     * would wait for peers that no longer answer), and waits for it at most {@code timeout}.
+     */
+    static void abandon(ActorSystem<?> system, java.time.Duration timeout) {
+        Cluster cluster = Cluster.get(system);
+        cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(cluster.selfMember().address()));
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (Exception notYet) {
+            shutDown(system);
+        }
+    }
+
     /** "host:port" this node actually listens on (port 0 resolved). */
     static String hostPort(ActorSystem<?> system) {
         Address self = Cluster.get(system).selfMember().address();

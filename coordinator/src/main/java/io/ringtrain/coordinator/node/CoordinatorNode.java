@@ -90,6 +90,12 @@ public final class CoordinatorNode implements AutoCloseable {
         }
     }
 
+    /** Stops the node at once, without a graceful leave: for when every worker is already gone. */
+    public void abandon(Duration timeout) {
+        ClusterNode.abandon(system, timeout);
+        close(timeout);
+    }
+
     @Override
     public void close() {
         close(Duration.ofSeconds(20));
