@@ -38,9 +38,9 @@ final class ShardTally {
         return Optional.of(new CheckpointShards(shard.step(), worldSize, List.of(shards)));
     }
 
-    static SavedShard fromReport(io.ringtrain.protocol.control.ShardSaved report) {
-        return new SavedShard(report.getStep(), report.getRank(), report.getWorldSize(), report.getSizeBytes(),
-                report.getCrc32C(), report.getDetail().toByteArray());
+    /** @throws IllegalArgumentException when the report and its draft disagree */
+    static SavedShard fromReport(io.ringtrain.protocol.control.ShardSaved message) {
+        return new SavedShard(message.getReport(), message.getDraft());
     }
 
     /** Steps with some shards reported but not all, e.g. for an error message. */

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.coordinator.node.WorkerNode;
-import io.ringtrain.coordinator.toy.ToyCheckpoints;
+import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.coordinator.toy.ToyModel;
 import io.ringtrain.coordinator.toy.ToySessionFactory;
 import io.ringtrain.worker.RunSettings;
@@ -31,9 +31,8 @@ class ClusterRunTest {
     @Timeout(90)
     void ranksFollowOrdinalsAndEveryCheckpointIsCommittedWithAllShards() throws Exception {
         RunSettings run = TestCluster.run(checkpoints, 40, 10, Map.of("step-millis", "25"));
-        ToyCheckpoints store = new ToyCheckpoints();
         try (TestCluster cluster = new TestCluster()) {
-            cluster.startCoordinator(TestCluster.coordinatorSettings(3), run, store);
+            cluster.startCoordinator(TestCluster.coordinatorSettings(3), run);
             cluster.startWorker("w-2", 2);
             cluster.startWorker("w-0", 0);
             cluster.startWorker("w-1", 1);
@@ -58,10 +57,13 @@ class ClusterRunTest {
             assertEquals(40, result.lastCheckpointStep().getAsLong());
             assertTrue(result.finalLoss() < progress.loss(), "loss " + progress.loss() + " -> " + result.finalLoss());
             assertTrue(result.timeToFirstStep().compareTo(result.elapsed()) < 0);
-            assertEquals(List.of(10L, 20L, 30L, 40L), store.commits.stream().map(CheckpointShards::step).toList());
-            for (CheckpointShards commit : store.commits) {
+            assertEquals(List.of(10L, 20L, 30L, 40L), cluster.commits.commits.stream().map(CheckpointShards::step).toList());
+            for (CheckpointShards commit : cluster.commits.commits) {
                 assertEquals(List.of(0, 1, 2), commit.byRank().stream().map(s -> s.rank()).toList());
-                assertTrue(Files.exists(ToyCheckpoints.stepDir(run, commit.step()).resolve("MANIFEST")));
+            }
+            try (Checkpoints library = Checkpoints.open(checkpoints.toString())) {
+                assertEquals(40, library.latest("test-run").orElseThrow().getStep());
+                assertEquals(3, library.latest("test-run").orElseThrow().getShardsCount());
             }
             for (WorkerNode worker : cluster.workers) {
                 assertTrue(TestCluster.outcome(worker, WAIT).success());
@@ -74,7 +76,7 @@ class ClusterRunTest {
     @Timeout(60)
     void ranksFollowJoinOrderWhenWorkersHaveNoOrdinal() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
-            cluster.startCoordinator(TestCluster.coordinatorSettings(3), TestCluster.run(checkpoints, 5, 0, Map.of()), new ToyCheckpoints());
+            cluster.startCoordinator(TestCluster.coordinatorSettings(3), TestCluster.run(checkpoints, 5, 0, Map.of()));
             for (String name : List.of("c", "a", "b")) {
                 cluster.startWorker(name, -1);
                 assertEquals(name, cluster.await(RunEvent.WorkerRegistered.class, WAIT).workerId());
@@ -90,7 +92,7 @@ class ClusterRunTest {
     void rendezvousTimeoutSaysHowManyWorkersArrived() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
             CoordinatorContext settings = TestCluster.coordinatorSettings(3).rendezvousTimeout(Duration.ofSeconds(4));
-            cluster.startCoordinator(settings, TestCluster.run(checkpoints, 5, 0, Map.of()), new ToyCheckpoints());
+            cluster.startCoordinator(settings, TestCluster.run(checkpoints, 5, 0, Map.of()));
             cluster.startWorker("only-a", -1);
             cluster.startWorker("only-b", -1);
 
@@ -112,7 +114,7 @@ class ClusterRunTest {
     void losingAWorkerMidRunFailsTheRunNamingItAndStopsEveryNode() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
             cluster.startCoordinator(TestCluster.coordinatorSettings(3),
-                    TestCluster.run(checkpoints, 100_000, 0, Map.of("step-millis", "20")), new ToyCheckpoints());
+                    TestCluster.run(checkpoints, 100_000, 0, Map.of("step-millis", "20")));
             for (int i = 0; i < 3; i++) {
                 cluster.startWorker("w-" + i, i);
             }
@@ -139,7 +141,7 @@ class ClusterRunTest {
     void aFailingStepEndsTheRunWithTheWorkersReason() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
             cluster.startCoordinator(TestCluster.coordinatorSettings(2),
-                    TestCluster.run(checkpoints, 50, 0, Map.of("fail-at-step", "3")), new ToyCheckpoints());
+                    TestCluster.run(checkpoints, 50, 0, Map.of("fail-at-step", "3")));
             cluster.startWorker("w-0", 0);
             cluster.startWorker("w-1", 1);
 
@@ -157,9 +159,8 @@ class ClusterRunTest {
     @Test
     @Timeout(90)
     void resumeRestartsFromTheLatestCommittedCheckpointAtAnotherWorldSize() throws Exception {
-        ToyCheckpoints store = new ToyCheckpoints();
         try (TestCluster first = new TestCluster()) {
-            first.startCoordinator(TestCluster.coordinatorSettings(2), TestCluster.run(checkpoints, 20, 10, Map.of()), store);
+            first.startCoordinator(TestCluster.coordinatorSettings(2), TestCluster.run(checkpoints, 20, 10, Map.of()));
             first.startWorker("w-0", 0);
             first.startWorker("w-1", 1);
             assertEquals(2, first.await(RunEvent.RunFinished.class, WAIT).result().checkpointsCommitted());
@@ -169,7 +170,7 @@ class ClusterRunTest {
         RunSettings longer = new RunSettings("test-run", ToySessionFactory.MODEL, 7, 32, 30, "sgd", 0.5, checkpoints.toString(), "",
                 10, Duration.ofMillis(300), exported.toString(), Map.of());
         try (TestCluster second = new TestCluster()) {
-            second.startCoordinator(TestCluster.coordinatorSettings(3).resume(true), longer, store);
+            second.startCoordinator(TestCluster.coordinatorSettings(3).resume(true), longer);
             for (int i = 0; i < 3; i++) {
                 second.startWorker("w-" + i, i);
             }
@@ -188,8 +189,7 @@ class ClusterRunTest {
     @Timeout(30)
     void resumeWithoutACheckpointFailsSayingWhatToDo() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
-            cluster.startCoordinator(TestCluster.coordinatorSettings(1).resume(true), TestCluster.run(checkpoints, 5, 0, Map.of()),
-                    new ToyCheckpoints());
+            cluster.startCoordinator(TestCluster.coordinatorSettings(1).resume(true), TestCluster.run(checkpoints, 5, 0, Map.of()));
 
             RunEvent.RunFailed failed = cluster.await(RunEvent.RunFailed.class, WAIT);
 

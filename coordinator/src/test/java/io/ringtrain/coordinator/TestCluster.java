@@ -35,6 +35,7 @@ final class TestCluster implements AutoCloseable {
     final List<RunEvent> seen = new CopyOnWriteArrayList<>();
     final List<WorkerNode> workers = new ArrayList<>();
     CoordinatorNode coordinator;
+    RecordingCommits commits;
 
     static RunSettings run(Path checkpoints, long steps, long checkpointEvery, Map<String, String> options) {
         return new RunSettings("test-run", ToySessionFactory.MODEL, 7, 32, steps, "sgd", 0.5, checkpoints.toString(), "",
@@ -47,7 +48,13 @@ final class TestCluster implements AutoCloseable {
                 .ringTimeout(Duration.ofSeconds(30)).shutdownGrace(Duration.ofSeconds(10));
     }
 
-    CoordinatorNode startCoordinator(CoordinatorContext settings, RunSettings run, CheckpointCommits commits) {
+    /** With the checkpoint library's commits on the run's checkpoint location, recorded in {@link #commits}. */
+    CoordinatorNode startCoordinator(CoordinatorContext settings, RunSettings run) {
+        return startCoordinator(settings, run, new RecordingCommits(run));
+    }
+
+    CoordinatorNode startCoordinator(CoordinatorContext settings, RunSettings run, RecordingCommits commits) {
+        this.commits = commits;
         coordinator = CoordinatorNode.start(CONFIG, new ClusterContext().port(0).conclude(), settings.conclude(), run, commits, events::add);
         return coordinator;
     }

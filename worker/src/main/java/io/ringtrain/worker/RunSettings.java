@@ -52,6 +52,17 @@ public record RunSettings(
         return checkpointEvery > 0 && stepsDone > 0 && stepsDone % checkpointEvery == 0;
     }
 
+    /**
+     * The checkpoint root as the checkpoint library opens it: {@link #checkpointUri()}, with the S3
+     * endpoint as its {@code ?endpoint=} parameter when one is set.
+     */
+    public String checkpointStoreUri() {
+        if (s3Endpoint.isEmpty() || !checkpointUri.startsWith("s3://")) {
+            return checkpointUri;
+        }
+        return checkpointUri + (checkpointUri.contains("?") ? "&" : "?") + "endpoint=" + s3Endpoint;
+    }
+
     public RunSpec toProto() {
         return RunSpec.newBuilder()
                 .setRunId(runId).setModel(model).setSeed(seed).setGlobalBatch(globalBatch)

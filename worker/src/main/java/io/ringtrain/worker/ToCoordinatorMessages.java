@@ -1,6 +1,5 @@
 package io.ringtrain.worker;
 
-import com.google.protobuf.ByteString;
 import io.ringtrain.protocol.control.ProgressReport;
 import io.ringtrain.protocol.control.RegisterWorker;
 import io.ringtrain.protocol.control.RingReady;
@@ -37,8 +36,7 @@ final class ToCoordinatorMessages {
 
     static ToCoordinator shardSaved(long generation, SavedShard shard) {
         return ToCoordinator.newBuilder().setShardSaved(ShardSaved.newBuilder()
-                .setGeneration(generation).setRank(shard.rank()).setWorldSize(shard.worldSize()).setStep(shard.step())
-                .setSizeBytes(shard.sizeBytes()).setCrc32C(shard.crc32c()).setDetail(ByteString.copyFrom(shard.detail()))).build();
+                .setGeneration(generation).setReport(shard.report()).setDraft(shard.draft())).build();
     }
 
     static ToCoordinator finished(long generation, int rank, long stepsDone, double samplesPerSecond, SessionSummary summary) {

@@ -3,6 +3,7 @@ package io.ringtrain.coordinator.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.ringtrain.coordinator.CheckpointCommits;
+import io.ringtrain.coordinator.CheckpointStoreCommits;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.TrainingSessions;
 import java.io.PrintStream;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Command;
 /** The {@code ringtrain} command line. Exit codes: 0 done, 1 the run failed, 2 bad input, 130 interrupted. */
 @Command(name = "ringtrain", mixinStandardHelpOptions = true, versionProvider = RingtrainCli.Version.class,
         description = "Distributed data-parallel training on the JVM: a Pekko cluster of one coordinator and N workers.",
-        subcommands = {LocalCommand.class, CoordinatorCommand.class, WorkerCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {LocalCommand.class, CoordinatorCommand.class, WorkerCommand.class, CheckpointCommand.class,
+                CommandLine.HelpCommand.class})
 public final class RingtrainCli {
 
     public static final int EXIT_OK = 0;
@@ -52,7 +54,7 @@ public final class RingtrainCli {
         }
         // Initialise logging before Pekko's threads start logging concurrently (SLF4J would warn about replayed events).
         org.slf4j.LoggerFactory.getILoggerFactory();
-        RingtrainCli cli = new RingtrainCli(TrainingSessions.fromClassPath(), CheckpointCommitsNotWired::new, ConfigFactory.load());
+        RingtrainCli cli = new RingtrainCli(TrainingSessions.fromClassPath(), CheckpointStoreCommits::new, ConfigFactory.load());
         System.exit(cli.commandLine().execute(args));
     }
 

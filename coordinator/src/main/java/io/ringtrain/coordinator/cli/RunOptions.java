@@ -27,7 +27,7 @@ final class RunOptions {
     @Option(names = "--global-batch", paramLabel = "B", description = "Samples per step, split across the workers. Default: ${DEFAULT-VALUE}")
     int globalBatch;
 
-    @Option(names = "--seed", description = "Seed for the data and the initial parameters. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--seed", paramLabel = "N", description = "Seed for the data and the initial parameters. Default: ${DEFAULT-VALUE}")
     long seed;
 
     @Option(names = "--optimizer", paramLabel = "sgd|adam", description = "Default: ${DEFAULT-VALUE}")

@@ -1,5 +1,11 @@
 package io.ringtrain.coordinator.toy;
 
+import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.checkpoint.ShardWriter;
+import io.ringtrain.checkpoint.StateLayout;
+import io.ringtrain.protocol.checkpoint.CheckpointManifest;
+import io.ringtrain.protocol.common.Dtype;
+import io.ringtrain.protocol.common.TensorSpec;
 import io.ringtrain.worker.RingGeneration;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.SavedShard;
@@ -15,9 +21,9 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.OptionalDouble;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -26,16 +32,23 @@ import java.util.concurrent.CompletionStage;
  * global-batch gradient itself (standing in for the all-reduce), so all ranks hold the same w and
  * the result does not depend on the world size; each rank's reported loss is over its own part
  * of the batch. The data plane is a real UDP socket: joining a ring sends a hello to the successor
- * and waits for the predecessor's, so wrong endpoint lists fail the join.
+ * and waits for the predecessor's, so wrong endpoint lists fail the join. Checkpoints go through
+ * the real checkpoint library (shards by ShardWriter, restore by Checkpoints).
  *
  * <p>Options: {@code step-millis} (simulated compute per step), {@code fail-at-step} (the step
  * throws), {@code halt-at-step} (the JVM halts with status 3: a crashed worker process).
  */
 final class ToySession implements TrainingSession {
 
+    private static final StateLayout LAYOUT = StateLayout.of(
+            TensorSpec.newBuilder().setName("w").setDtype(Dtype.DTYPE_FLOAT64).addShape(1).build(),
+            TensorSpec.newBuilder().setName("step").setDtype(Dtype.DTYPE_INT64).addShape(1).build());
+
     private final RunSettings run;
     private final WorkerContext worker;
     private final DatagramSocket socket;
+    private final Checkpoints checkpoints;
+    private final ShardWriter shards;
     private final long stepMillis;
     private final long failAtStep;
     private final long haltAtStep;
@@ -49,6 +62,8 @@ final class ToySession implements TrainingSession {
         this.run = run;
         this.worker = worker;
         this.socket = new DatagramSocket(new InetSocketAddress(worker.dataPlaneHost(), worker.dataPlanePort()));
+        this.checkpoints = Checkpoints.open(run.checkpointStoreUri());
+        this.shards = checkpoints.writer(run.runId());
         this.stepMillis = option("step-millis", 0);
         this.failAtStep = option("fail-at-step", -1);
         this.haltAtStep = option("halt-at-step", -1);
@@ -94,12 +109,11 @@ final class ToySession implements TrainingSession {
 
     @Override
     public void restore(long step) throws IOException {
-        int worldSize = ToyCheckpoints.worldSizeOf(run, step);
-        ByteBuffer state = ByteBuffer.wrap(Files.readAllBytes(ToyCheckpoints.shardFile(run, step, 0, worldSize)));
+        ByteBuffer state = checkpoints.restore(checkpoints.manifest(run.runId(), step));
         w = state.getDouble();
         long savedStep = state.getLong();
         if (savedStep != step) {
-            throw new IOException("the shard of step " + step + " holds step " + savedStep);
+            throw new IOException("the checkpoint of step " + step + " holds step " + savedStep);
         }
     }
 
@@ -141,26 +155,15 @@ final class ToySession implements TrainingSession {
 
     @Override
     public CompletionStage<SavedShard> saveCheckpoint(long step) {
-        byte[] snapshot = ByteBuffer.allocate(16).putDouble(w).putLong(step).array();
-        int rank = ring.rank();
-        int worldSize = ring.worldSize();
-        // Written off the session thread, like the real asynchronous save.
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                var file = ToyCheckpoints.shardFile(run, step, rank, worldSize);
-                Files.createDirectories(file.getParent());
-                Files.write(file, snapshot);
-                return new SavedShard(step, rank, worldSize, snapshot.length, ToyCheckpoints.crc32c(snapshot), new byte[0]);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        ByteBuffer state = ByteBuffer.allocate(16).putDouble(w).putLong(step).flip();
+        CheckpointManifest draft = Checkpoints.draft(run.runId(), step, ring.worldSize(), LAYOUT).build();
+        return shards.saveShardAsync(step, ring.rank(), ring.worldSize(), state).thenApply(report -> new SavedShard(report, draft));
     }
 
     @Override
     public SessionSummary finish() throws IOException {
         if (ring.rank() == 0 && !run.exportParams().isEmpty()) {
-            Files.writeString(java.nio.file.Path.of(run.exportParams()), Double.toString(w));
+            Files.writeString(Path.of(run.exportParams()), Double.toString(w));
         }
         double accuracy = Math.max(0, 1 - Math.abs(w - ToyModel.TARGET) / ToyModel.TARGET);
         return new SessionSummary(lastLoss, OptionalDouble.of(accuracy),
@@ -170,5 +173,7 @@ final class ToySession implements TrainingSession {
     @Override
     public void close() {
         socket.close();
+        shards.close();
+        checkpoints.close();
     }
 }

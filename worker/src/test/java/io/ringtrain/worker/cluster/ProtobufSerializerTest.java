@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
+import io.ringtrain.protocol.checkpoint.CheckpointManifest;
+import io.ringtrain.protocol.checkpoint.ShardReport;
+import io.ringtrain.protocol.checkpoint.TensorEntry;
+import io.ringtrain.protocol.common.Dtype;
+import io.ringtrain.protocol.common.TensorSpec;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Message;
 import io.ringtrain.protocol.control.Control;
@@ -69,8 +73,13 @@ class ProtobufSerializerTest {
     private static final RingReady READY = RingReady.newBuilder().setGeneration(3).setRank(1).build();
     private static final ProgressReport PROGRESS = ProgressReport.newBuilder().setGeneration(3).setRank(1).setStepsDone(120)
             .setLoss(0.25).setSamplesPerSecond(1234.5).build();
-    private static final ShardSaved SHARD = ShardSaved.newBuilder().setGeneration(3).setRank(1).setWorldSize(2).setStep(150)
-            .setSizeBytes(1 << 20).setCrc32C(0xdeadbeef).setDetail(ByteString.copyFromUtf8("layout")).build();
+    private static final ShardSaved SHARD = ShardSaved.newBuilder().setGeneration(3)
+            .setReport(ShardReport.newBuilder().setRunId("r1").setStep(150).setRank(1).setWorldSize(2).setStateBytes(2 << 20)
+                    .setByteOffset(1 << 20).setByteLength(1 << 20).setCrc32C(0xdeadbeef).setObjectName("shard-1-of-2.bin"))
+            .setDraft(CheckpointManifest.newBuilder().setRunId("r1").setStep(150).setWorldSize(2)
+                    .addTensors(TensorEntry.newBuilder().setSpec(TensorSpec.newBuilder().setName("w").setDtype(Dtype.DTYPE_FLOAT32)
+                            .addShape(512).addShape(1024)).setByteLength(2 << 20)))
+            .build();
     private static final WorkerFinished FINISHED = WorkerFinished.newBuilder().setGeneration(3).setRank(1).setStepsDone(300)
             .setFinalLoss(0.1).setHeldOutAccuracy(0.93).setSamplesPerSecond(999).putMetrics("step.compute.ms", 3.5).build();
     private static final WorkerFailed FAILED = WorkerFailed.newBuilder().setGeneration(3).setRank(-1).setWorkerId("w-1")
