@@ -368,7 +368,7 @@ public final class Coordinator {
     }
 
     private Behavior<Command> fail(String reason) {
-        context.getLog().error("run {} failed: {}", run.runId(), reason);
+        context.getLog().warn("run {} failed: {}", run.runId(), reason); // also the run's last event, which callers report
         return ending(ToWorkerMessages.end(false, reason), new RunEvent.RunFailed(reason));
     }
 

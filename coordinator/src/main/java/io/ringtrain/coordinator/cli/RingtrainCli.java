@@ -49,8 +49,9 @@ public final class RingtrainCli {
 
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("local") && System.getProperty("ringtrain.log.console-level") == null) {
-            // The console shows progress lines; the workers' full logs go to their log files.
-            System.setProperty("ringtrain.log.console-level", "WARN");
+            // The console shows progress, the summary and failures with their reasons; the workers' full
+            // logs go to their log files. -Dringtrain.log.console-level=INFO shows the coordinator's log too.
+            System.setProperty("ringtrain.log.console-level", "ERROR");
         }
         // Initialise logging before Pekko's threads start logging concurrently (SLF4J would warn about replayed events).
         org.slf4j.LoggerFactory.getILoggerFactory();

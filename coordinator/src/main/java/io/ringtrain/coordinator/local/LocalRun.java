@@ -45,11 +45,13 @@ public final class LocalRun {
     /** After a worker died, how long the coordinator may take to say why before we report the death itself. */
     private static final Duration REASON_WAIT = Duration.ofSeconds(5);
     private static final int TAIL_LINES = 25;
+    private static final int EXIT_INTERRUPTED = 130;
 
     private final Config config;
     private final CheckpointCommits commits;
     private final PrintStream out;
     private final PrintStream err;
+    private volatile boolean interrupted;
 
     public LocalRun(Config config, CheckpointCommits commits, PrintStream out, PrintStream err) {
         this.config = config;
@@ -74,6 +76,7 @@ public final class LocalRun {
         AtomicBoolean over = new AtomicBoolean();
         Thread onCtrlC = new Thread(() -> {
             if (over.compareAndSet(false, true)) {
+                interrupted = true;
                 err.println("ringtrain local: interrupted; stopping " + workers.size() + " workers");
                 workers.stopAll(STOP_GRACE);
                 coordinator.close(STOP_GRACE);
@@ -148,6 +151,9 @@ public final class LocalRun {
     }
 
     private int failed(String reason, WorkerProcesses workers) {
+        if (interrupted) {
+            return EXIT_INTERRUPTED; // the shutdown hook said so and stops everything; the failures that follow are ours
+        }
         err.println("ringtrain local: run failed: " + reason);
         workers.stopAll(STOP_GRACE);
         workers.firstFailed().ifPresent(w -> {

@@ -49,6 +49,12 @@ class LocalCommandTest {
             assertTrue(Files.readString(runDir.resolve("worker-1.log")).contains("training from step 0 to 60"));
         }
         assertEquals(0, ProcessHandle.current().children().filter(ProcessHandle::isAlive).count(), "no worker may outlive the run");
+
+        CliRunner tools = new CliRunner();
+        assertEquals(0, tools.run("checkpoint", "ls", dir.resolve("ckpt").toString()));
+        assertTrue(tools.out().contains("run default") && tools.out().lines().anyMatch(l -> l.contains("step 60") && l.contains("ok")), tools.out());
+        assertEquals(0, tools.run("checkpoint", "verify", dir.resolve("ckpt").resolve("default").toString()));
+        assertTrue(tools.out().contains("PASS: 2 shard(s) intact"), tools.out());
     }
 
     @Test
