@@ -71,6 +71,11 @@ public final class RingtrainCli {
             if (e instanceof IllegalArgumentException) {
                 return badInput(new CommandLine.ParameterException(cmd, e.getMessage(), e), new String[0]);
             }
+            if (e instanceof IllegalStateException) {
+                cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage());
+                cmd.getErr().flush();
+                return EXIT_FAILED;
+            }
             throw e;
         });
         return commandLine;

@@ -32,12 +32,21 @@ final class ClusterNode {
         }
         switch (cluster.bootstrap()) {
             case LOCAL -> joinLocally(system, cluster);
-            case KUBERNETES -> {
-                PekkoManagement.get(system.classicSystem()).start();
-                ClusterBootstrap.get(system.classicSystem()).start();
-            }
+            case KUBERNETES -> startKubernetesBootstrap(system);
         }
         return system;
+    }
+
+    private static void startKubernetesBootstrap(ActorSystem<?> system) {
+        try {
+            PekkoManagement.get(system.classicSystem()).start();
+            ClusterBootstrap.get(system.classicSystem()).start();
+        } catch (Exception e) { // Scala code throws checked exceptions undeclared (a missing service account file)
+            system.terminate();
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new IllegalStateException("Kubernetes bootstrap could not start (" + cause + "): it needs the pod's service"
+                    + " account and the Kubernetes API; run inside a pod with the ringtrain Role, or use --bootstrap local", e);
+        }
     }
 
     private static void joinLocally(ActorSystem<?> system, ClusterContext cluster) {
