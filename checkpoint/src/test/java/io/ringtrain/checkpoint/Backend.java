@@ -1,0 +1,7 @@
+package io.ringtrain.checkpoint;
+
+/** The two store implementations every store-facing behaviour is tested against. */
+enum Backend {
+    DIRECTORY,
+    S3
+}

@@ -1,0 +1,21 @@
+package io.ringtrain.coordinator;
+
+import io.ringtrain.worker.RunSettings;
+import java.util.OptionalLong;
+
+/**
+ * The coordinator's view of the checkpoint store: find where to resume, and commit a checkpoint
+ * once every rank's shard is durable. Both calls do storage I/O and may block; the coordinator
+ * calls them on Pekko's blocking-I/O dispatcher, one at a time, never on the actor's thread.
+ */
+public interface CheckpointCommits {
+
+    /** Steps done at the newest committed (manifest written, valid) checkpoint of the run, or empty if none. */
+    OptionalLong latestCommittedStep(RunSettings run) throws Exception;
+
+    /**
+     * Makes the checkpoint at {@code shards.step()} exist: writes its manifest, atomically, after
+     * checking the shard reports. Throws if the checkpoint cannot be committed.
+     */
+    void commit(RunSettings run, CheckpointShards shards) throws Exception;
+}

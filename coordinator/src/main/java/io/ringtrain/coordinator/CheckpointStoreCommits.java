@@ -1,0 +1,53 @@
+package io.ringtrain.coordinator;
+
+import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.protocol.checkpoint.CheckpointManifest;
+import io.ringtrain.worker.RunSettings;
+import io.ringtrain.worker.SavedShard;
+import java.util.OptionalLong;
+
+/**
+ * {@link CheckpointCommits} over the checkpoint library: the run's checkpoint root (a directory or
+ * an S3 prefix) is opened on first use, on the coordinator's blocking-I/O thread.
+ */
+public final class CheckpointStoreCommits implements CheckpointCommits, AutoCloseable {
+
+    private final RunSettings run;
+    private Checkpoints checkpoints;
+
+    public CheckpointStoreCommits(RunSettings run) {
+        this.run = run;
+    }
+
+    private synchronized Checkpoints checkpoints() {
+        if (checkpoints == null) {
+            checkpoints = Checkpoints.open(run.checkpointStoreUri());
+        }
+        return checkpoints;
+    }
+
+    @Override
+    public OptionalLong latestCommittedStep(RunSettings run) {
+        return checkpoints().latest(run.runId()).map(m -> OptionalLong.of(m.getStep())).orElse(OptionalLong.empty());
+    }
+
+    /** Commits with rank 0's draft, after checking that every rank saved the same tensors. */
+    @Override
+    public void commit(RunSettings run, CheckpointShards shards) {
+        CheckpointManifest draft = shards.byRank().get(0).draft();
+        for (SavedShard shard : shards.byRank()) {
+            if (!shard.draft().getTensorsList().equals(draft.getTensorsList())) {
+                throw new IllegalStateException("rank " + shard.rank() + " saved step " + shards.step()
+                        + " with other tensors than rank 0; the ranks do not hold the same model, not committing");
+            }
+        }
+        checkpoints().commit(draft, shards.byRank().stream().map(SavedShard::report).toList());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (checkpoints != null) {
+            checkpoints.close();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.ringtrain.coordinator.cli;
+
+import io.ringtrain.coordinator.CoordinatorContext;
+import io.ringtrain.coordinator.RunEvent;
+import io.ringtrain.coordinator.console.ConsoleProgress;
+import io.ringtrain.coordinator.console.SummaryReport;
+import io.ringtrain.coordinator.node.ClusterContext;
+import io.ringtrain.coordinator.node.CoordinatorNode;
+import io.ringtrain.worker.RunSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "coordinator", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run the coordinator of one run: what a Kubernetes coordinator pod runs. Workers join it with `ringtrain worker`.")
+final class CoordinatorCommand implements Callable<Integer> {
+
+    @ParentCommand
+    RingtrainCli cli;
+
+    @Option(names = "--min-workers", paramLabel = "N", description = "Workers needed before training starts. Default: ${DEFAULT-VALUE}")
+    int minWorkers;
+
+    @Option(names = "--max-workers", paramLabel = "N", description = "Most workers accepted. Default: ${DEFAULT-VALUE}")
+    int maxWorkers;
+
+    @Mixin
+    RunOptions run;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Option(names = "--summary-json", paramLabel = "FILE", description = "Also write the summary as JSON.")
+    Path summaryJson;
+
+    @Override
+    public Integer call() throws Exception {
+        RunSettings settings = run.toRunSettings(cli.config, cli.sessions);
+        CoordinatorContext coordinator = CoordinatorContext.fromConfig(cli.config).minWorkers(minWorkers).maxWorkers(maxWorkers)
+                .resume(run.resume).conclude();
+        ClusterContext clusterContext = cluster.toClusterContext(cli.config);
+        Path summary = summaryJson == null ? null : Preflight.outputFile(summaryJson, "--summary-json");
+        CoordinatorNode node = CoordinatorNode.start(cli.config, clusterContext, coordinator, settings, cli.commits.apply(settings),
+                new ConsoleProgress(cli.out));
+        cli.out.println("coordinator of run " + settings.runId() + " listening on " + node.clusterAddress());
+        RunEvent last = node.outcome().toCompletableFuture().get(); // bounded by the coordinator's own timeouts
+        node.close(Duration.ofSeconds(20));
+        if (last instanceof RunEvent.RunFinished finished) {
+            SummaryReport.print(cli.out, settings, finished.result());
+            if (summary != null) {
+                SummaryReport.writeJson(summary, settings, finished.result());
+            }
+            return RingtrainCli.EXIT_OK;
+        }
+        cli.err.println("ringtrain coordinator: run failed: " + ((RunEvent.RunFailed) last).reason());
+        return RingtrainCli.EXIT_FAILED;
+    }
+}

@@ -1,0 +1,58 @@
+package io.ringtrain.coordinator.cli;
+
+import io.ringtrain.coordinator.CoordinatorContext;
+import io.ringtrain.coordinator.local.LocalRun;
+import io.ringtrain.worker.RunSettings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "local", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train on this machine: the coordinator in this process, each worker in its own JVM on 127.0.0.1.",
+                "Shows progress while running and a summary at the end; Ctrl-C stops everything."})
+final class LocalCommand implements Callable<Integer> {
+
+    @ParentCommand
+    RingtrainCli cli;
+
+    @Option(names = "--workers", paramLabel = "N", description = "Worker processes. Default: ${DEFAULT-VALUE}")
+    int workers;
+
+    @Mixin
+    RunOptions run;
+
+    @Option(names = "--summary-json", paramLabel = "FILE", description = "Also write the summary as JSON.")
+    Path summaryJson;
+
+    @Option(names = "--coordinator-port", paramLabel = "PORT", defaultValue = "0",
+            description = "Cluster port of the coordinator; 0: any free port. Default: ${DEFAULT-VALUE}")
+    int coordinatorPort;
+
+    @Option(names = "--log-dir", paramLabel = "DIR", defaultValue = "ringtrain-logs",
+            description = "Each run's worker logs go to a new directory under DIR. Default: ${DEFAULT-VALUE}")
+    Path logDir;
+
+    @Option(names = "--worker-jvm-option", paramLabel = "OPTION", description = "Extra JVM option for the workers (e.g. -Xmx2g); repeatable.")
+    List<String> workerJvmOptions = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        RunOptions.require(workers >= 1, "--workers must be at least 1, got " + workers);
+        RunOptions.require(workers <= 64, "--workers " + workers + " is more than one machine should run; use at most 64");
+        RunSettings settings = run.toRunSettings(cli.config, cli.sessions);
+        RunOptions.require(settings.globalBatch() >= workers, "--global-batch " + settings.globalBatch() + " is smaller than --workers "
+                + workers + ": every worker needs at least one sample per step; raise --global-batch or lower --workers");
+        Preflight.tcpPortFree("127.0.0.1", coordinatorPort, "--coordinator-port");
+        Optional<Path> summary = Optional.ofNullable(summaryJson).map(p -> Preflight.outputFile(p, "--summary-json"));
+        CoordinatorContext coordinator = CoordinatorContext.fromConfig(cli.config).minWorkers(workers).maxWorkers(workers)
+                .resume(run.resume).conclude();
+        return new LocalRun(cli.config, cli.commits.apply(settings), cli.out, cli.err).run(new LocalRun.Plan(
+                settings, coordinator, coordinatorPort, workers, logDir, workerJvmOptions, summary));
+    }
+}

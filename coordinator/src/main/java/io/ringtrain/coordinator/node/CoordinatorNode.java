@@ -1,0 +1,103 @@
+package io.ringtrain.coordinator.node;
+
+import com.typesafe.config.Config;
+import io.ringtrain.coordinator.CheckpointCommits;
+import io.ringtrain.coordinator.Coordinator;
+import io.ringtrain.coordinator.CoordinatorContext;
+import io.ringtrain.coordinator.RunEvent;
+import io.ringtrain.worker.RunSettings;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
+
+/**
+ * The coordinator process's cluster node: an ActorSystem with role {@code coordinator} hosting
+ * the {@link Coordinator} as a cluster singleton. Run events go to a listener; the node shuts
+ * itself down after the run's last event, which {@link #outcome()} also carries.
+ */
+public final class CoordinatorNode implements AutoCloseable {
+
+    public static final String ROLE = "coordinator";
+
+    private final ActorSystem<RunEvent> system;
+    private final CompletableFuture<RunEvent> outcome;
+
+    private CoordinatorNode(ActorSystem<RunEvent> system, CompletableFuture<RunEvent> outcome) {
+        this.system = system;
+        this.outcome = outcome;
+    }
+
+    /**
+     * @param listener called with every {@link RunEvent} on an actor thread: it must not block
+     */
+    public static CoordinatorNode start(Config config, ClusterContext cluster, CoordinatorContext coordinator, RunSettings run,
+                                        CheckpointCommits commits, Consumer<RunEvent> listener) {
+        CompletableFuture<RunEvent> outcome = new CompletableFuture<>();
+        ActorSystem<RunEvent> system = ClusterNode.start(guardian(coordinator, run, commits, listener, outcome), ROLE, cluster, config);
+        system.getWhenTerminated().thenRun(() -> outcome.complete(new RunEvent.RunFailed(
+                "the coordinator's node shut down before the run ended (stopped, or downed after losing the cluster)")));
+        return new CoordinatorNode(system, outcome);
+    }
+
+    private static Behavior<RunEvent> guardian(CoordinatorContext settings, RunSettings run, CheckpointCommits commits,
+                                               Consumer<RunEvent> listener, CompletableFuture<RunEvent> outcome) {
+        return Behaviors.setup(context -> {
+            ClusterSingleton.get(context.getSystem()).init(
+                    SingletonActor.of(Coordinator.create(settings, run, commits, context.getSelf()), "coordinator")
+                            .withSettings(ClusterSingletonSettings.create(context.getSystem()).withRole(ROLE)));
+            return Behaviors.receive(RunEvent.class)
+                    .onMessage(RunEvent.class, event -> {
+                        listener.accept(event);
+                        if (event instanceof RunEvent.RunFinished || event instanceof RunEvent.RunFailed) {
+                            outcome.complete(event);
+                            ClusterNode.shutDown(context.getSystem());
+                        }
+                        return Behaviors.same();
+                    })
+                    .build();
+        });
+    }
+
+    /** The run's last event: {@link RunEvent.RunFinished} or {@link RunEvent.RunFailed}. */
+    public CompletionStage<RunEvent> outcome() {
+        return outcome;
+    }
+
+    /** "host:port" workers use as their seed node. */
+    public String clusterAddress() {
+        return ClusterNode.hostPort(system);
+    }
+
+    public CompletionStage<Void> terminated() {
+        return system.getWhenTerminated().thenApply(done -> null);
+    }
+
+    /** Stops the node and waits for it, at most {@code timeout}. */
+    public void close(Duration timeout) {
+        ClusterNode.shutDown(system);
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // Bounded on purpose: the caller exits regardless.
+        }
+    }
+
+    /** Stops the node at once, without a graceful leave: for when every worker is already gone. */
+    public void abandon(Duration timeout) {
+        ClusterNode.abandon(system, timeout);
+        close(timeout);
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(20));
+    }
+}

@@ -1,0 +1,205 @@
+package io.ringtrain.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ringtrain.coordinator.node.WorkerNode;
+import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.coordinator.toy.ToyModel;
+import io.ringtrain.coordinator.toy.ToySessionFactory;
+import io.ringtrain.worker.RunSettings;
+import io.ringtrain.worker.WorkerOutcome;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A coordinator and three workers, each its own ActorSystem on 127.0.0.1, running the toy model. */
+class ClusterRunTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path checkpoints;
+
+    @Test
+    @Timeout(90)
+    void ranksFollowOrdinalsAndEveryCheckpointIsCommittedWithAllShards() throws Exception {
+        RunSettings run = TestCluster.run(checkpoints, 40, 10, Map.of("step-millis", "25"));
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.startCoordinator(TestCluster.coordinatorSettings(3), run);
+            cluster.startWorker("w-2", 2);
+            cluster.startWorker("w-0", 0);
+            cluster.startWorker("w-1", 1);
+
+            RunEvent.RingFormed ring = cluster.await(RunEvent.RingFormed.class, WAIT);
+            assertEquals(List.of("w-0", "w-1", "w-2"), ring.workerIdsByRank());
+            assertEquals(1, ring.generation());
+            for (int rank = 0; rank < 3; rank++) {
+                assertEquals(registeredEndpoint(cluster, "w-" + rank), ring.endpointsByRank().get(rank), "endpoint of rank " + rank);
+            }
+            RunEvent.TrainingStarted started = cluster.await(RunEvent.TrainingStarted.class, WAIT);
+            assertEquals(0, started.startStep());
+            assertFalse(started.restored());
+            RunEvent.Progress progress = cluster.await(RunEvent.Progress.class, WAIT);
+            assertTrue(progress.stepsDone() > 0 && progress.stepsDone() <= 40, "steps done " + progress.stepsDone());
+            assertTrue(progress.samplesPerSecond() > 0, "samples/s " + progress.samplesPerSecond());
+            RunResult result = cluster.await(RunEvent.RunFinished.class, WAIT).result();
+
+            assertEquals(40, result.stepsDone());
+            assertEquals(3, result.worldSize());
+            assertEquals(4, result.checkpointsCommitted());
+            assertEquals(40, result.lastCheckpointStep().getAsLong());
+            assertTrue(result.finalLoss() < progress.loss(), "loss " + progress.loss() + " -> " + result.finalLoss());
+            assertTrue(result.timeToFirstStep().compareTo(result.elapsed()) < 0);
+            assertEquals(List.of(10L, 20L, 30L, 40L), cluster.commits.commits.stream().map(CheckpointShards::step).toList());
+            for (CheckpointShards commit : cluster.commits.commits) {
+                assertEquals(List.of(0, 1, 2), commit.byRank().stream().map(s -> s.rank()).toList());
+            }
+            try (Checkpoints library = Checkpoints.open(checkpoints.toString())) {
+                assertEquals(40, library.latest("test-run").orElseThrow().getStep());
+                assertEquals(3, library.latest("test-run").orElseThrow().getShardsCount());
+            }
+            for (WorkerNode worker : cluster.workers) {
+                assertTrue(TestCluster.outcome(worker, WAIT).success());
+            }
+            cluster.awaitAllTerminated(WAIT);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void ranksFollowJoinOrderWhenWorkersHaveNoOrdinal() throws Exception {
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.startCoordinator(TestCluster.coordinatorSettings(3), TestCluster.run(checkpoints, 5, 0, Map.of()));
+            for (String name : List.of("c", "a", "b")) {
+                cluster.startWorker(name, -1);
+                assertEquals(name, cluster.await(RunEvent.WorkerRegistered.class, WAIT).workerId());
+            }
+
+            assertEquals(List.of("c", "a", "b"), cluster.await(RunEvent.RingFormed.class, WAIT).workerIdsByRank());
+            assertEquals(5, cluster.await(RunEvent.RunFinished.class, WAIT).result().stepsDone());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void rendezvousTimeoutSaysHowManyWorkersArrived() throws Exception {
+        try (TestCluster cluster = new TestCluster()) {
+            CoordinatorContext settings = TestCluster.coordinatorSettings(3).rendezvousTimeout(Duration.ofSeconds(4));
+            cluster.startCoordinator(settings, TestCluster.run(checkpoints, 5, 0, Map.of()));
+            cluster.startWorker("only-a", -1);
+            cluster.startWorker("only-b", -1);
+
+            RunEvent.RunFailed failed = cluster.await(RunEvent.RunFailed.class, WAIT);
+
+            assertTrue(failed.reason().contains("rendezvous timed out after 4 s: 2 of min-workers 3 workers registered"), failed.reason());
+            assertTrue(failed.reason().contains("only-a") && failed.reason().contains("only-b"), failed.reason());
+            for (WorkerNode worker : cluster.workers) {
+                WorkerOutcome outcome = TestCluster.outcome(worker, WAIT);
+                assertFalse(outcome.success());
+                assertTrue(outcome.message().contains("rendezvous timed out"), outcome.message());
+            }
+            cluster.awaitAllTerminated(WAIT);
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void losingAWorkerMidRunFailsTheRunNamingItAndStopsEveryNode() throws Exception {
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.startCoordinator(TestCluster.coordinatorSettings(3),
+                    TestCluster.run(checkpoints, 100_000, 0, Map.of("step-millis", "20")));
+            for (int i = 0; i < 3; i++) {
+                cluster.startWorker("w-" + i, i);
+            }
+            cluster.await(RunEvent.Progress.class, WAIT);
+
+            long lostAt = System.nanoTime();
+            cluster.workers.get(1).close(Duration.ofSeconds(10));
+            RunEvent.RunFailed failed = cluster.await(RunEvent.RunFailed.class, WAIT);
+            Duration detection = Duration.ofNanos(System.nanoTime() - lostAt);
+
+            assertTrue(failed.reason().contains("lost worker w-1 (rank 1"), failed.reason());
+            assertTrue(detection.compareTo(Duration.ofSeconds(20)) < 0, "took " + detection);
+            for (int i : new int[] {0, 2}) {
+                WorkerOutcome outcome = TestCluster.outcome(cluster.workers.get(i), WAIT);
+                assertFalse(outcome.success());
+                assertTrue(outcome.message().contains("w-1"), outcome.message());
+            }
+            cluster.awaitAllTerminated(WAIT);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aFailingStepEndsTheRunWithTheWorkersReason() throws Exception {
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.startCoordinator(TestCluster.coordinatorSettings(2),
+                    TestCluster.run(checkpoints, 50, 0, Map.of("fail-at-step", "3")));
+            cluster.startWorker("w-0", 0);
+            cluster.startWorker("w-1", 1);
+
+            RunEvent.RunFailed failed = cluster.await(RunEvent.RunFailed.class, WAIT);
+
+            assertTrue(failed.reason().contains("step 3 failed: toy failure at step 3"), failed.reason());
+            assertTrue(failed.reason().startsWith("worker w-"), failed.reason());
+            cluster.awaitAllTerminated(WAIT);
+            for (WorkerNode worker : cluster.workers) {
+                assertFalse(TestCluster.outcome(worker, WAIT).success());
+            }
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void resumeRestartsFromTheLatestCommittedCheckpointAtAnotherWorldSize() throws Exception {
+        try (TestCluster first = new TestCluster()) {
+            first.startCoordinator(TestCluster.coordinatorSettings(2), TestCluster.run(checkpoints, 20, 10, Map.of()));
+            first.startWorker("w-0", 0);
+            first.startWorker("w-1", 1);
+            assertEquals(2, first.await(RunEvent.RunFinished.class, WAIT).result().checkpointsCommitted());
+            first.awaitAllTerminated(WAIT);
+        }
+        Path exported = checkpoints.resolve("w.txt");
+        RunSettings longer = new RunSettings("test-run", ToySessionFactory.MODEL, 7, 32, 30, "sgd", 0.5, checkpoints.toString(), "",
+                10, Duration.ofMillis(300), exported.toString(), Map.of());
+        try (TestCluster second = new TestCluster()) {
+            second.startCoordinator(TestCluster.coordinatorSettings(3).resume(true), longer);
+            for (int i = 0; i < 3; i++) {
+                second.startWorker("w-" + i, i);
+            }
+
+            RunEvent.TrainingStarted started = second.await(RunEvent.TrainingStarted.class, WAIT);
+            assertEquals(20, started.startStep());
+            assertTrue(started.restored());
+            RunResult result = second.await(RunEvent.RunFinished.class, WAIT).result();
+
+            assertEquals(30, result.stepsDone());
+            assertEquals(ToyModel.train(longer.seed(), longer.globalBatch(), longer.learningRate(), longer.totalSteps()), Double.parseDouble(Files.readString(exported)), 0.0);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void resumeWithoutACheckpointFailsSayingWhatToDo() throws Exception {
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.startCoordinator(TestCluster.coordinatorSettings(1).resume(true), TestCluster.run(checkpoints, 5, 0, Map.of()));
+
+            RunEvent.RunFailed failed = cluster.await(RunEvent.RunFailed.class, WAIT);
+
+            assertTrue(failed.reason().contains("no committed checkpoint of run test-run"), failed.reason());
+            assertTrue(failed.reason().contains("start without --resume"), failed.reason());
+        }
+    }
+
+    private static String registeredEndpoint(TestCluster cluster, String worker) {
+        return cluster.seen.stream().filter(e -> e instanceof RunEvent.WorkerRegistered r && r.workerId().equals(worker))
+                .map(e -> ((RunEvent.WorkerRegistered) e).dataPlaneEndpoint()).findFirst().orElseThrow();
+    }
+}

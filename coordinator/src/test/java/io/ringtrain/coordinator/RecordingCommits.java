@@ -1,0 +1,28 @@
+package io.ringtrain.coordinator;
+
+import io.ringtrain.worker.RunSettings;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** The real checkpoint-library commits, remembering what the coordinator committed, in order. */
+public final class RecordingCommits implements CheckpointCommits {
+
+    public final List<CheckpointShards> commits = new CopyOnWriteArrayList<>();
+    private final CheckpointStoreCommits store;
+
+    public RecordingCommits(RunSettings run) {
+        this.store = new CheckpointStoreCommits(run);
+    }
+
+    @Override
+    public OptionalLong latestCommittedStep(RunSettings run) throws Exception {
+        return store.latestCommittedStep(run);
+    }
+
+    @Override
+    public void commit(RunSettings run, CheckpointShards shards) throws Exception {
+        store.commit(run, shards);
+        commits.add(shards);
+    }
+}

@@ -1,0 +1,71 @@
+package io.ringtrain.coordinator.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ringtrain.coordinator.CheckpointShards;
+import io.ringtrain.coordinator.toy.ToyModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `ringtrain local` with real worker JVMs (the toy model, found through META-INF/services in the test class path). */
+class LocalCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private final CliRunner cli = new CliRunner();
+
+    private String[] local(String... more) {
+        return Stream.concat(Stream.of("local", "--model", "toy", "--workers", "2", "--global-batch", "16",
+                "--checkpoint-dir", dir.resolve("ckpt").toString(), "--log-dir", dir.resolve("logs").toString(),
+                "--progress-interval", "300ms"), Stream.of(more)).toArray(String[]::new);
+    }
+
+    @Test
+    @Timeout(90)
+    void trainsWithWorkerProcessesShowsProgressAndWritesTheSummary() throws Exception {
+        Path summary = dir.resolve("summary.json");
+
+        int exit = cli.run(local("--steps", "60", "--checkpoint-every", "20", "-O", "step-millis=25",
+                "--summary-json", summary.toString(), "--export-params", dir.resolve("w.txt").toString()));
+
+        assertEquals(0, exit, cli.out() + cli.err());
+        assertTrue(cli.out().contains("ring generation 1: worker-0, worker-1"), cli.out());
+        assertTrue(cli.out().lines().anyMatch(l -> l.startsWith("step ") && l.contains("samples/s") && l.contains("ETA")), cli.out());
+        assertTrue(cli.out().contains("run default finished: 60 steps with 2 workers"), cli.out());
+        String json = Files.readString(summary);
+        assertTrue(json.contains("\"steps\": 60,") && json.contains("\"worldSize\": 2,") && json.contains("\"checkpointsCommitted\": 3,"), json);
+        assertEquals(List.of(20L, 40L, 60L), cli.checkpoints.commits.stream().map(CheckpointShards::step).toList());
+        // Same parameter as the toy model trained in one piece here (seed 1 and lr 0.05 are the configured defaults).
+        assertEquals(ToyModel.train(1, 16, 0.05, 60), Double.parseDouble(Files.readString(dir.resolve("w.txt"))), 0.0);
+        try (Stream<Path> runs = Files.list(dir.resolve("logs"))) {
+            Path runDir = runs.findFirst().orElseThrow();
+            assertTrue(Files.readString(runDir.resolve("worker-1.log")).contains("training from step 0 to 60"));
+        }
+        assertEquals(0, ProcessHandle.current().children().filter(ProcessHandle::isAlive).count(), "no worker may outlive the run");
+
+        CliRunner tools = new CliRunner();
+        assertEquals(0, tools.run("checkpoint", "ls", dir.resolve("ckpt").toString()));
+        assertTrue(tools.out().contains("run default") && tools.out().lines().anyMatch(l -> l.contains("step 60") && l.contains("ok")), tools.out());
+        assertEquals(0, tools.run("checkpoint", "verify", dir.resolve("ckpt").resolve("default").toString()));
+        assertTrue(tools.out().contains("PASS: 2 shard(s) intact"), tools.out());
+    }
+
+    @Test
+    @Timeout(90)
+    void aWorkerProcessThatDiesFailsTheRunShowingItsLastLogLines() {
+        int exit = cli.run(local("--steps", "100000", "-O", "halt-at-step=5", "-O", "step-millis=20"));
+
+        assertEquals(RingtrainCli.EXIT_FAILED, exit, cli.out() + cli.err());
+        assertTrue(cli.err().contains("run failed: "), cli.err());
+        assertTrue(cli.err().contains("exited with status 3") || cli.err().contains("lost worker worker-"), cli.err());
+        assertTrue(cli.err().contains("last lines of ") && cli.err().contains("training from step 0"), cli.err());
+        assertEquals(0, ProcessHandle.current().children().filter(ProcessHandle::isAlive).count(), "no worker may outlive the run");
+    }
+}

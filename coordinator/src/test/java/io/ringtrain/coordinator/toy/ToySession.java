@@ -1,0 +1,179 @@
+package io.ringtrain.coordinator.toy;
+
+import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.checkpoint.ShardWriter;
+import io.ringtrain.checkpoint.StateLayout;
+import io.ringtrain.protocol.checkpoint.CheckpointManifest;
+import io.ringtrain.protocol.common.Dtype;
+import io.ringtrain.protocol.common.TensorSpec;
+import io.ringtrain.worker.RingGeneration;
+import io.ringtrain.worker.RunSettings;
+import io.ringtrain.worker.SavedShard;
+import io.ringtrain.worker.SessionSummary;
+import io.ringtrain.worker.StepResult;
+import io.ringtrain.worker.TrainingSession;
+import io.ringtrain.worker.WorkerContext;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A deterministic stand-in for the real training session: one scalar parameter w fitted to
+ * y = a·x by SGD on samples generated from (seed, step, sample index). Every rank computes the
+ * global-batch gradient itself (standing in for the all-reduce), so all ranks hold the same w and
+ * the result does not depend on the world size; each rank's reported loss is over its own part
+ * of the batch. The data plane is a real UDP socket: joining a ring sends a hello to the successor
+ * and waits for the predecessor's, so wrong endpoint lists fail the join. Checkpoints go through
+ * the real checkpoint library (shards by ShardWriter, restore by Checkpoints).
+ *
+ * <p>Options: {@code step-millis} (simulated compute per step), {@code fail-at-step} (the step
+ * throws), {@code halt-at-step} (the JVM halts with status 3: a crashed worker process).
+ */
+final class ToySession implements TrainingSession {
+
+    private static final StateLayout LAYOUT = StateLayout.of(
+            TensorSpec.newBuilder().setName("w").setDtype(Dtype.DTYPE_FLOAT64).addShape(1).build(),
+            TensorSpec.newBuilder().setName("step").setDtype(Dtype.DTYPE_INT64).addShape(1).build());
+
+    private final RunSettings run;
+    private final WorkerContext worker;
+    private final DatagramSocket socket;
+    private final Checkpoints checkpoints;
+    private final ShardWriter shards;
+    private final long stepMillis;
+    private final long failAtStep;
+    private final long haltAtStep;
+    private RingGeneration ring;
+    private double w;
+    private double lastLoss = Double.NaN;
+    private long steps;
+    private long stepNanos;
+
+    ToySession(RunSettings run, WorkerContext worker) throws IOException {
+        this.run = run;
+        this.worker = worker;
+        this.socket = new DatagramSocket(new InetSocketAddress(worker.dataPlaneHost(), worker.dataPlanePort()));
+        this.checkpoints = Checkpoints.open(run.checkpointStoreUri());
+        this.shards = checkpoints.writer(run.runId());
+        this.stepMillis = option("step-millis", 0);
+        this.failAtStep = option("fail-at-step", -1);
+        this.haltAtStep = option("halt-at-step", -1);
+    }
+
+    private long option(String key, long otherwise) {
+        return Long.parseLong(run.options().getOrDefault(key, Long.toString(otherwise)));
+    }
+
+    @Override
+    public String dataPlaneEndpoint() {
+        return worker.dataPlaneHost() + ":" + socket.getLocalPort();
+    }
+
+    @Override
+    public void joinRing(RingGeneration ring) throws IOException {
+        if (!ring.endpointsByRank().get(ring.rank()).equals(dataPlaneEndpoint())) {
+            throw new IOException("ring generation " + ring.generation() + " puts " + ring.endpointsByRank().get(ring.rank())
+                    + " at rank " + ring.rank() + ", but this worker listens on " + dataPlaneEndpoint());
+        }
+        String[] successor = ring.successorEndpoint().split(":");
+        byte[] hello = (ring.generation() + ":" + ring.rank()).getBytes(StandardCharsets.UTF_8);
+        socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(successor[0], Integer.parseInt(successor[1]))));
+        int predecessor = (ring.rank() - 1 + ring.worldSize()) % ring.worldSize();
+        String expected = ring.generation() + ":" + predecessor;
+        socket.setSoTimeout(10_000);
+        byte[] buffer = new byte[64];
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+            try {
+                socket.receive(packet);
+            } catch (SocketTimeoutException e) {
+                break;
+            }
+            if (new String(buffer, 0, packet.getLength(), StandardCharsets.UTF_8).equals(expected)) {
+                this.ring = ring;
+                return;
+            }
+        }
+        throw new IOException("no hello from rank " + predecessor + " of ring generation " + ring.generation() + " within 10 s");
+    }
+
+    @Override
+    public void restore(long step) throws IOException {
+        ByteBuffer state = checkpoints.restore(checkpoints.manifest(run.runId(), step));
+        w = state.getDouble();
+        long savedStep = state.getLong();
+        if (savedStep != step) {
+            throw new IOException("the checkpoint of step " + step + " holds step " + savedStep);
+        }
+    }
+
+    @Override
+    public StepResult runStep(long step) throws Exception {
+        if (ring == null) {
+            throw new IllegalStateException("runStep before joinRing");
+        }
+        if (step == haltAtStep) {
+            Runtime.getRuntime().halt(3);
+        }
+        if (step == failAtStep) {
+            throw new IllegalStateException("toy failure at step " + step);
+        }
+        long start = System.nanoTime();
+        if (stepMillis > 0) {
+            Thread.sleep(stepMillis); // simulated compute time
+        }
+        int b = run.globalBatch();
+        int n = ring.worldSize();
+        int from = (int) ((long) b * ring.rank() / n);
+        int to = (int) ((long) b * (ring.rank() + 1) / n);
+        double gradient = 0;
+        double localLoss = 0;
+        for (int j = 0; j < b; j++) {
+            double x = ToyModel.sample(run.seed(), step, j);
+            double error = w * x - ToyModel.TARGET * x;
+            gradient += 2 * x * error;
+            if (j >= from && j < to) {
+                localLoss += error * error;
+            }
+        }
+        w -= run.learningRate() * gradient / b;
+        lastLoss = to > from ? localLoss / (to - from) : 0;
+        steps++;
+        stepNanos += System.nanoTime() - start;
+        return new StepResult(lastLoss, to - from);
+    }
+
+    @Override
+    public CompletionStage<SavedShard> saveCheckpoint(long step) {
+        ByteBuffer state = ByteBuffer.allocate(16).putDouble(w).putLong(step).flip();
+        CheckpointManifest draft = Checkpoints.draft(run.runId(), step, ring.worldSize(), LAYOUT).build();
+        return shards.saveShardAsync(step, ring.rank(), ring.worldSize(), state).thenApply(report -> new SavedShard(report, draft));
+    }
+
+    @Override
+    public SessionSummary finish() throws IOException {
+        if (ring.rank() == 0 && !run.exportParams().isEmpty()) {
+            Files.writeString(Path.of(run.exportParams()), Double.toString(w));
+        }
+        double accuracy = Math.max(0, 1 - Math.abs(w - ToyModel.TARGET) / ToyModel.TARGET);
+        return new SessionSummary(lastLoss, OptionalDouble.of(accuracy),
+                Map.of("step.ms", steps == 0 ? 0.0 : stepNanos / 1e6 / steps, "w", w));
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+        shards.close();
+        checkpoints.close();
+    }
+}

@@ -1,0 +1,155 @@
+package io.ringtrain.worker;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Settings of one worker process (not of the run: those come from the coordinator, see
+ * {@link RunSettings}). Fluent setters, same-name getters; {@link #conclude()} validates and
+ * derives the rest.
+ */
+public final class WorkerContext {
+
+    public static final int NO_ORDINAL = -1;
+    private static final Pattern TRAILING_ORDINAL = Pattern.compile(".*-(\\d{1,6})");
+
+    private String name = "";
+    private int ordinal = NO_ORDINAL;
+    private boolean ordinalFromName;
+    private String dataPlaneHost = "127.0.0.1";
+    private int dataPlanePort;
+    private Duration welcomeTimeout = Duration.ofSeconds(60);
+    private Duration closeTimeout = Duration.ofSeconds(15);
+    private boolean concluded;
+
+    /** Reads {@code ringtrain.worker} (see reference.conf). */
+    public static WorkerContext fromConfig(Config config) {
+        Config c = config.getConfig("ringtrain.worker");
+        return new WorkerContext()
+                .name(c.getString("name"))
+                .ordinal(c.getInt("ordinal"))
+                .ordinalFromName(c.getBoolean("ordinal-from-name"))
+                .dataPlaneHost(c.getString("data-plane.host"))
+                .dataPlanePort(c.getInt("data-plane.port"))
+                .welcomeTimeout(c.getDuration("welcome-timeout"))
+                .closeTimeout(c.getDuration("close-timeout"));
+    }
+
+    /**
+     * Validates and fills in derived values: an empty name becomes $HOSTNAME (a pod's name) or
+     * {@code worker-<pid>}; with {@code ordinalFromName} a name like {@code ringtrain-worker-3}
+     * gives ordinal 3 (StatefulSet pods), unless an ordinal was set explicitly.
+     */
+    public WorkerContext conclude() {
+        if (name == null || name.isBlank()) {
+            String host = System.getenv("HOSTNAME");
+            name = host != null && !host.isBlank() ? host : "worker-" + ProcessHandle.current().pid();
+        }
+        if (ordinal == NO_ORDINAL && ordinalFromName) {
+            Matcher m = TRAILING_ORDINAL.matcher(name);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("ringtrain.worker.ordinal-from-name is on but the worker name '"
+                        + name + "' does not end in -<number>; set ringtrain.worker.ordinal (--ordinal) instead");
+            }
+            ordinal = Integer.parseInt(m.group(1));
+        }
+        if (ordinal < NO_ORDINAL) {
+            throw new IllegalArgumentException("ringtrain.worker.ordinal must be 0 or more (or -1 for none), got " + ordinal);
+        }
+        if (dataPlaneHost == null || dataPlaneHost.isBlank()) {
+            throw new IllegalArgumentException("ringtrain.worker.data-plane.host must be set (the address peers reach this worker at)");
+        }
+        if (dataPlanePort < 0 || dataPlanePort > 65535) {
+            throw new IllegalArgumentException("ringtrain.worker.data-plane.port must be 0 (any free port) to 65535, got " + dataPlanePort);
+        }
+        requirePositive(welcomeTimeout, "welcome-timeout");
+        requirePositive(closeTimeout, "close-timeout");
+        concluded = true;
+        return this;
+    }
+
+    private static void requirePositive(Duration d, String key) {
+        if (d == null || d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException("ringtrain.worker." + key + " must be a positive duration, got " + d);
+        }
+    }
+
+    public boolean isConcluded() {
+        return concluded;
+    }
+
+    public WorkerContext name(String name) {
+        this.name = name;
+        return this;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Stable rank hint; {@link #NO_ORDINAL} for join order. */
+    public WorkerContext ordinal(int ordinal) {
+        this.ordinal = ordinal;
+        return this;
+    }
+
+    public int ordinal() {
+        return ordinal;
+    }
+
+    public WorkerContext ordinalFromName(boolean ordinalFromName) {
+        this.ordinalFromName = ordinalFromName;
+        return this;
+    }
+
+    public boolean ordinalFromName() {
+        return ordinalFromName;
+    }
+
+    /** Address peers reach this worker's data plane at (a pod IP on Kubernetes). */
+    public WorkerContext dataPlaneHost(String dataPlaneHost) {
+        this.dataPlaneHost = dataPlaneHost;
+        return this;
+    }
+
+    public String dataPlaneHost() {
+        return dataPlaneHost;
+    }
+
+    /** UDP port of the data plane; 0 lets the session pick a free one. */
+    public WorkerContext dataPlanePort(int dataPlanePort) {
+        this.dataPlanePort = dataPlanePort;
+        return this;
+    }
+
+    public int dataPlanePort() {
+        return dataPlanePort;
+    }
+
+    /** How long to wait for a coordinator to contact this worker after start. */
+    public WorkerContext welcomeTimeout(Duration welcomeTimeout) {
+        this.welcomeTimeout = welcomeTimeout;
+        return this;
+    }
+
+    public Duration welcomeTimeout() {
+        return welcomeTimeout;
+    }
+
+    /** Bound on closing the session when the run ends; past it the worker stops regardless. */
+    public WorkerContext closeTimeout(Duration closeTimeout) {
+        this.closeTimeout = closeTimeout;
+        return this;
+    }
+
+    public Duration closeTimeout() {
+        return closeTimeout;
+    }
+
+    @Override
+    public String toString() {
+        return "WorkerContext{name=" + name + ", ordinal=" + ordinal + ", dataPlane=" + dataPlaneHost + ":" + dataPlanePort + "}";
+    }
+}
