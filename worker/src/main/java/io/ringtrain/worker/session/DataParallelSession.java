@@ -1,0 +1,164 @@
+package io.ringtrain.worker.session;
+
+import io.ringtrain.allreduce.Communicator;
+import io.ringtrain.allreduce.DataPlane;
+import io.ringtrain.allreduce.DataPlaneContext;
+import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.checkpoint.ShardWriter;
+import io.ringtrain.checkpoint.StateLayout;
+import io.ringtrain.protocol.checkpoint.CheckpointManifest;
+import io.ringtrain.worker.RingGeneration;
+import io.ringtrain.worker.RunSettings;
+import io.ringtrain.worker.SavedShard;
+import io.ringtrain.worker.SessionSummary;
+import io.ringtrain.worker.StepResult;
+import io.ringtrain.worker.TrainingSession;
+import io.ringtrain.worker.WorkerContext;
+import io.ringtrain.worker.exchange.DataParallelStep;
+import io.ringtrain.worker.model.NpyFile;
+import io.ringtrain.worker.model.builtin.ModelRegistry;
+import io.ringtrain.worker.optim.Adam;
+import io.ringtrain.worker.optim.Optimizer;
+import io.ringtrain.worker.optim.Sgd;
+import io.ringtrain.worker.train.ComputeBackend;
+import io.ringtrain.worker.train.Evaluation;
+import io.ringtrain.worker.train.Replica;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.OptionalDouble;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker's share of a data-parallel run of a built-in model: an ND4J replica, its end of the Aeron ring, and
+ * its checkpoint shards. Gradients go straight from the replica's gradient arena to the ring in fusion buckets
+ * (no copy); a checkpoint shard is this rank's byte range of the state arena, snapshotted then written in the
+ * background.
+ */
+final class DataParallelSession implements TrainingSession {
+    private static final Logger LOG = LoggerFactory.getLogger(DataParallelSession.class);
+    /** Steps left out of the timing split: the JIT and ND4J are still warming up. */
+    private static final int WARMUP_STEPS = 5;
+
+    private final RunSettings run;
+    private final Replica replica;
+    private final StateLayout layout;
+    private final Checkpoints checkpoints;
+    private final ShardWriter shards;
+    private final DataPlane plane;
+    private final StepTimings timings = new StepTimings(WARMUP_STEPS);
+    private DataParallelStep step;
+    private RingGeneration ring;
+    private double lastLoss = Double.NaN;
+
+    private DataParallelSession(RunSettings run, Replica replica, Checkpoints checkpoints, DataPlane plane) {
+        this.run = run;
+        this.replica = replica;
+        this.layout = StateCheckpoints.layoutOf(replica.state().state());
+        this.checkpoints = checkpoints;
+        this.shards = checkpoints.writer(run.runId());
+        this.plane = plane;
+    }
+
+    static DataParallelSession open(RunSettings run, WorkerContext worker) {
+        ComputeBackend.limitThreads(Integer.parseInt(run.options().getOrDefault("compute-threads", "1")));
+        Replica replica = Replica.create(ModelRegistry.create(run.model(), run.seed(), optimizer(run)), run.seed(), run.globalBatch());
+        Checkpoints checkpoints = Checkpoints.open(run.checkpointStoreUri());
+        try {
+            DataPlane plane = DataPlane.launch(new DataPlaneContext()
+                    .endpoint(worker.dataPlaneHost() + ":" + worker.dataPlanePort())
+                    .threadName("ringtrain-dataplane-" + worker.name()));
+            LOG.info("worker {} ready: {} ({} parameters), data plane at {}, {}", worker.name(), run.model(),
+                    replica.state().parameterCount(), plane.endpoint(), ComputeBackend.describe());
+            return new DataParallelSession(run, replica, checkpoints, plane);
+        } catch (RuntimeException e) {
+            checkpoints.close();
+            throw e;
+        }
+    }
+
+    static Optimizer optimizer(RunSettings run) {
+        return switch (run.optimizer().toLowerCase(Locale.ROOT)) {
+            case "sgd" -> new Sgd(run.learningRate(), 0.9, 0.0);
+            case "adam" -> Adam.withLearningRate(run.learningRate());
+            default -> throw new IllegalArgumentException("unknown optimizer '" + run.optimizer() + "'; known optimizers: "
+                    + Optimizer.names());
+        };
+    }
+
+    @Override
+    public String dataPlaneEndpoint() {
+        return plane.endpoint();
+    }
+
+    @Override
+    public void joinRing(RingGeneration next) {
+        Communicator communicator = plane.join(Math.toIntExact(next.generation()), next.rank(), next.endpointsByRank());
+        if (step == null) {
+            step = new DataParallelStep(replica, communicator);
+        } else {
+            step.communicator(communicator);
+        }
+        ring = next;
+        LOG.info("joined ring generation {} as rank {} of {}", next.generation(), next.rank(), next.worldSize());
+    }
+
+    @Override
+    public void restore(long stepsDone) {
+        CheckpointManifest manifest = checkpoints.manifest(run.runId(), stepsDone);
+        StateLayout saved = StateLayout.fromEntries(manifest.getTensorsList());
+        if (!saved.tensors().equals(layout.tensors())) {
+            throw new IllegalStateException("checkpoint of step " + stepsDone + " in run " + run.runId() + " holds a different"
+                    + " model state than " + run.model() + " with optimizer " + run.optimizer()
+                    + " (tensors differ): resume with the settings the run was started with");
+        }
+        checkpoints.restore(manifest, replica.state().state().bytes());
+        if (replica.step() != stepsDone) {
+            throw new IllegalStateException("checkpoint of step " + stepsDone + " holds the state after " + replica.step() + " steps");
+        }
+        LOG.info("restored the state after step {} ({} bytes)", stepsDone, layout.totalBytes());
+    }
+
+    @Override
+    public StepResult runStep(long index) {
+        if (step == null) {
+            throw new IllegalStateException("runStep before joinRing");
+        }
+        if (replica.step() != index) {
+            throw new IllegalStateException("asked for step " + index + " but the replica has done " + replica.step() + " steps");
+        }
+        io.ringtrain.worker.exchange.StepResult r = step.run();
+        timings.add(r);
+        lastLoss = r.meanLoss();
+        // Every rank reports the global mean (all ranks agree on it); weighted by local samples it averages to itself.
+        return new StepResult(r.meanLoss(), r.localSamples());
+    }
+
+    @Override
+    public CompletionStage<SavedShard> saveCheckpoint(long stepsDone) {
+        CheckpointManifest draft = StateCheckpoints.draft(run, replica, stepsDone, ring.worldSize(), layout);
+        return shards.saveShardAsync(stepsDone, ring.rank(), ring.worldSize(), replica.state().state().bytes())
+                .thenApply(report -> new SavedShard(report, draft));
+    }
+
+    @Override
+    public SessionSummary finish() throws Exception {
+        Evaluation heldOut = replica.evaluate();
+        if (ring != null && ring.rank() == 0 && !run.exportParams().isEmpty()) {
+            NpyFile.writeParameters(Path.of(run.exportParams()), replica.state());
+            LOG.info("wrote {} parameters to {}", replica.state().parameterCount(), run.exportParams());
+        }
+        return new SessionSummary(lastLoss, OptionalDouble.of(heldOut.accuracy()), timings.metrics());
+    }
+
+    @Override
+    public void close() {
+        try {
+            plane.close();
+        } finally {
+            shards.close();
+            checkpoints.close();
+        }
+    }
+}
