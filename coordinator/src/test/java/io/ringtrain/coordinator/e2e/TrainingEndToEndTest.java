@@ -1,0 +1,122 @@
+package io.ringtrain.coordinator.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ringtrain.worker.model.NpyFile;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The main job for real: `ringtrain local` training the built-in MLP with worker JVMs talking over Aeron.
+ * A run's result must not depend on how many workers took part, and a run killed with SIGKILL and resumed
+ * must end where an uninterrupted one does.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TrainingEndToEndTest {
+    private static final Pattern ACCURACY = Pattern.compile("\"heldOutAccuracy\": ([0-9.]+)");
+
+    @TempDir
+    static Path dir;
+
+    private static String[] local(int workers, String name, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("local", "--workers", Integer.toString(workers),
+                "--checkpoint-dir", dir.resolve(name + "-ckpt").toString(), "--log-dir", dir.resolve(name + "-logs").toString(),
+                "--export-params", dir.resolve(name + ".npy").toString(), "--summary-json", dir.resolve(name + ".json").toString()));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
+    /** max|a-b| / max|a|: per-element relative error is dominated by parameters that happen to be near zero. */
+    static double relativeDifference(float[] a, float[] b) {
+        assertEquals(a.length, b.length, "parameter counts differ");
+        double maxDiff = 0;
+        double maxAbs = 0;
+        for (int i = 0; i < a.length; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+            maxAbs = Math.max(maxAbs, Math.abs(a[i]));
+        }
+        return maxDiff / maxAbs;
+    }
+
+    @Test
+    @Order(1)
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void defaultRunLearns() throws Exception {
+        int exit = RingtrainProcess.run(dir, "w4", 170, local(4, "w4"));
+        String summary = Files.readString(dir.resolve("w4.json"));
+        assertEquals(0, exit, Files.readString(dir.resolve("w4.out")) + Files.readString(dir.resolve("w4.err")));
+        Matcher m = ACCURACY.matcher(summary);
+        assertTrue(m.find(), summary);
+        double accuracy = Double.parseDouble(m.group(1));
+        System.out.printf(Locale.ROOT, "default run (4 workers, 300 steps): held-out accuracy %.4f (chance 0.10)%n", accuracy);
+        assertTrue(accuracy > 0.75, "the MLP must learn well above chance (10 classes), got " + accuracy);
+        assertTrue(summary.contains("\"checkpointsCommitted\": 6"), summary);
+    }
+
+    @Test
+    @Order(2)
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void resultDoesNotDependOnTheNumberOfWorkers() throws Exception {
+        float[] four = NpyFile.read(dir.resolve("w4.npy"));
+        for (int workers : new int[] {1, 2}) {
+            String name = "w" + workers;
+            int exit = RingtrainProcess.run(dir, name, 170, local(workers, name));
+            assertEquals(0, exit, Files.readString(dir.resolve(name + ".err")));
+            double diff = relativeDifference(four, NpyFile.read(dir.resolve(name + ".npy")));
+            System.out.printf(Locale.ROOT, "%d workers vs 4: parameters differ by %.3g (max|a-b|/max|a|)%n", workers, diff);
+            assertTrue(diff <= 1e-5, workers + " workers must match 4 within 1e-5, got " + diff);
+        }
+    }
+
+    @Test
+    @Order(3)
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void runKilledWithSigkillResumesToTheSameParameters() throws Exception {
+        Path manifest = dir.resolve("killed-ckpt").resolve("default").resolve("step-000000000100").resolve("MANIFEST");
+        List<ProcessHandle> workers;
+        try (RingtrainProcess run = RingtrainProcess.start(dir, "killed", local(4, "killed"))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+            while (!Files.exists(manifest) && run.process.isAlive() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+                run.process.waitFor(50, TimeUnit.MILLISECONDS);
+            }
+            assertTrue(Files.exists(manifest), "checkpoint 100 was never committed:\n" + run.output());
+            workers = run.process.descendants().filter(p -> p.info().command().orElse("").contains("java")).toList();
+            assertTrue(run.process.isAlive(), "the run must still be going when it is killed");
+            run.process.destroyForcibly(); // SIGKILL: no shutdown hook runs in the launcher
+            run.process.waitFor(10, TimeUnit.SECONDS);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (workers.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertTrue(workers.stream().noneMatch(ProcessHandle::isAlive), "workers must not outlive a killed launcher");
+        for (ProcessHandle worker : workers) {
+            File[] left = new File("/dev/shm").listFiles((d, n) -> n.startsWith("ringtrain-" + worker.pid() + "-"));
+            assertTrue(left == null || left.length == 0, "worker " + worker.pid() + " left its Aeron directory behind");
+        }
+
+        int exit = RingtrainProcess.run(dir, "resumed", 170,
+                local(4, "resumed", "--resume", "--checkpoint-dir", dir.resolve("killed-ckpt").toString()));
+        String output = Files.readString(dir.resolve("resumed.out")) + Files.readString(dir.resolve("resumed.err"));
+        assertEquals(0, exit, output);
+        Matcher start = Pattern.compile("\"startStep\": (\\d+)").matcher(Files.readString(dir.resolve("resumed.json")));
+        assertTrue(start.find() && Long.parseLong(start.group(1)) >= 100, "must resume from a committed checkpoint, not step 0: " + output);
+        double diff = relativeDifference(NpyFile.read(dir.resolve("w4.npy")), NpyFile.read(dir.resolve("resumed.npy")));
+        System.out.printf(Locale.ROOT, "killed at step >= 100 and resumed vs uninterrupted: parameters differ by %.3g%n", diff);
+        assertTrue(diff <= 1e-5, "a resumed run must end with the uninterrupted run's parameters, differ by " + diff);
+    }
+}
