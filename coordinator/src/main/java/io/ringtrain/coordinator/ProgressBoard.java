@@ -32,22 +32,23 @@ final class ProgressBoard {
             return Optional.empty();
         }
         changed = false;
-        long slowest = Long.MAX_VALUE;
+        // Ranks of a synchronous ring are never more than a step apart, but their reports are up to one
+        // progress interval old: the furthest report is the freshest view of where the run is.
+        long furthest = startStep;
         double lossSum = 0;
         double rate = 0;
         int reporting = 0;
         for (ProgressReport r : latest) {
             if (r == null) {
-                slowest = startStep;
                 continue;
             }
-            slowest = Math.min(slowest, r.getStepsDone());
+            furthest = Math.max(furthest, r.getStepsDone());
             lossSum += r.getLoss();
             rate += r.getSamplesPerSecond();
             reporting++;
         }
         double seconds = (nowNanos - startNanos) / 1e9;
-        double stepsPerSecond = seconds > 0 ? (slowest - startStep) / seconds : 0;
-        return Optional.of(new RunEvent.Progress(slowest, totalSteps, reporting == 0 ? Double.NaN : lossSum / reporting, rate, stepsPerSecond));
+        double stepsPerSecond = seconds > 0 ? (furthest - startStep) / seconds : 0;
+        return Optional.of(new RunEvent.Progress(furthest, totalSteps, reporting == 0 ? Double.NaN : lossSum / reporting, rate, stepsPerSecond));
     }
 }

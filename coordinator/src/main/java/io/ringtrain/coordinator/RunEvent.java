@@ -19,10 +19,10 @@ public sealed interface RunEvent {
     }
 
     /**
-     * @param stepsDone        the slowest rank's steps done
+     * @param stepsDone        steps done by the furthest rank (ranks are at most a step apart)
      * @param loss             mean over ranks of each rank's latest loss
      * @param samplesPerSecond sum over ranks of each rank's recent rate
-     * @param stepsPerSecond   since training started, from the slowest rank's progress
+     * @param stepsPerSecond   since training started
      */
     record Progress(long stepsDone, long totalSteps, double loss, double samplesPerSecond, double stepsPerSecond) implements RunEvent {
     }
