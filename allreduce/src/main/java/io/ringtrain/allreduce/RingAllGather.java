@@ -7,15 +7,11 @@ import org.agrona.MutableDirectBuffer;
  * The all-gather half of {@link RingAllReduce}, over bytes.
  */
 final class RingAllGather extends RingPipeline {
-    private final int rank;
-    private final int worldSize;
     private final int blockLength;
 
     RingAllGather(MutableDirectBuffer buffer, int offset, int blockLength, int maxPayloadLength, int rank, int worldSize) {
-        super(buffer, offset, Math.multiplyExact(blockLength, worldSize), Reduction.BYTES, maxPayloadLength);
+        super(buffer, offset, Math.multiplyExact(blockLength, worldSize), Reduction.BYTES, maxPayloadLength, rank, worldSize);
         this.blockLength = blockLength;
-        this.rank = rank;
-        this.worldSize = worldSize;
     }
 
     @Override
@@ -24,33 +20,13 @@ final class RingAllGather extends RingPipeline {
     }
 
     @Override
-    int firstSendStep() {
-        return 0;
-    }
-
-    @Override
     int endSendStep() {
         return worldSize - 1;
     }
 
     @Override
-    int firstRecvStep() {
-        return 0;
-    }
-
-    @Override
     int endRecvStep() {
         return worldSize - 1;
-    }
-
-    @Override
-    int sendSegment(int step) {
-        return Math.floorMod(rank - step, worldSize);
-    }
-
-    @Override
-    int recvSegment(int step) {
-        return Math.floorMod(rank - step - 1, worldSize);
     }
 
     @Override
@@ -61,20 +37,5 @@ final class RingAllGather extends RingPipeline {
     @Override
     int segmentEnd(int segment) {
         return (segment + 1) * blockLength;
-    }
-
-    @Override
-    boolean reducesAt(int step) {
-        return false;
-    }
-
-    @Override
-    boolean finishesAt(int step) {
-        return false;
-    }
-
-    @Override
-    int sourceRank() {
-        return Math.floorMod(rank - 1, worldSize);
     }
 }

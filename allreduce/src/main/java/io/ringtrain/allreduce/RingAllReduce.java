@@ -9,14 +9,10 @@ import org.agrona.MutableDirectBuffer;
  * arrives. Segment (r+1) mod W is completed by rank r at step W-2, then travels round the ring unchanged.
  */
 final class RingAllReduce extends RingPipeline {
-    private final int rank;
-    private final int worldSize;
 
     RingAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, int maxPayloadLength,
                   int rank, int worldSize) {
-        super(buffer, offset, count, reduction, maxPayloadLength);
-        this.rank = rank;
-        this.worldSize = worldSize;
+        super(buffer, offset, count, reduction, maxPayloadLength, rank, worldSize);
     }
 
     @Override
@@ -25,33 +21,13 @@ final class RingAllReduce extends RingPipeline {
     }
 
     @Override
-    int firstSendStep() {
-        return 0;
-    }
-
-    @Override
     int endSendStep() {
         return 2 * (worldSize - 1);
     }
 
     @Override
-    int firstRecvStep() {
-        return 0;
-    }
-
-    @Override
     int endRecvStep() {
         return 2 * (worldSize - 1);
-    }
-
-    @Override
-    int sendSegment(int step) {
-        return Math.floorMod(rank - step, worldSize);
-    }
-
-    @Override
-    int recvSegment(int step) {
-        return Math.floorMod(rank - step - 1, worldSize);
     }
 
     @Override
@@ -72,10 +48,5 @@ final class RingAllReduce extends RingPipeline {
     @Override
     boolean finishesAt(int step) {
         return step == worldSize - 2;
-    }
-
-    @Override
-    int sourceRank() {
-        return Math.floorMod(rank - 1, worldSize);
     }
 }

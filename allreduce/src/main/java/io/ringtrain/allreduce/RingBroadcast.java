@@ -8,14 +8,10 @@ import org.agrona.MutableDirectBuffer;
  * how a joining worker receives the current state from a live peer.
  */
 final class RingBroadcast extends RingPipeline {
-    private final int rank;
-    private final int worldSize;
     private final int distance;
 
     RingBroadcast(MutableDirectBuffer buffer, int offset, int length, int root, int maxPayloadLength, int rank, int worldSize) {
-        super(buffer, offset, length, Reduction.BYTES, maxPayloadLength);
-        this.rank = rank;
-        this.worldSize = worldSize;
+        super(buffer, offset, length, Reduction.BYTES, maxPayloadLength, rank, worldSize);
         this.distance = Math.floorMod(rank - root, worldSize);
     }
 
@@ -44,6 +40,7 @@ final class RingBroadcast extends RingPipeline {
         return distance > 0 ? distance : 0;
     }
 
+    /** The whole buffer is one segment, the same at every hop. */
     @Override
     int sendSegment(int step) {
         return 0;
@@ -62,20 +59,5 @@ final class RingBroadcast extends RingPipeline {
     @Override
     int segmentEnd(int segment) {
         return count;
-    }
-
-    @Override
-    boolean reducesAt(int step) {
-        return false;
-    }
-
-    @Override
-    boolean finishesAt(int step) {
-        return false;
-    }
-
-    @Override
-    int sourceRank() {
-        return Math.floorMod(rank - 1, worldSize);
     }
 }

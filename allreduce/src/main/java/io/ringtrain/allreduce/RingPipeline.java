@@ -19,44 +19,65 @@ abstract class RingPipeline extends CollectiveOp {
     final Reduction reduction;
     final int count;
     final int chunkElements;
+    final int rank;
+    final int worldSize;
 
     private int sendStep;
     private int sendChunk;
     private int recvStep;
     private int recvChunk;
 
-    RingPipeline(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, int maxPayloadLength) {
+    RingPipeline(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, int maxPayloadLength, int rank,
+                 int worldSize) {
         super(buffer, offset);
         this.count = count;
         this.reduction = reduction;
         this.chunkElements = maxPayloadLength / reduction.wireElementSize();
+        this.rank = rank;
+        this.worldSize = worldSize;
     }
 
-    // Schedule --------------------------------------------------------------------------------------------------
+    // Schedule: by default every rank sends and receives from step 0, round the ring (step k sends segment
+    // (rank-k) mod W and receives (rank-k-1) mod W), and received chunks overwrite the local ones. -----------
 
-    abstract int firstSendStep();
+    int firstSendStep() {
+        return 0;
+    }
 
     abstract int endSendStep();
 
-    abstract int firstRecvStep();
+    int firstRecvStep() {
+        return 0;
+    }
 
     abstract int endRecvStep();
 
-    abstract int sendSegment(int step);
+    int sendSegment(int step) {
+        return Math.floorMod(rank - step, worldSize);
+    }
 
-    abstract int recvSegment(int step);
+    int recvSegment(int step) {
+        return Math.floorMod(rank - step - 1, worldSize);
+    }
 
     abstract int segmentStart(int segment);
 
     abstract int segmentEnd(int segment);
 
     /** True when chunks received at this step are combined with the local ones, false when they overwrite. */
-    abstract boolean reducesAt(int step);
+    boolean reducesAt(int step) {
+        return false;
+    }
 
     /** True when a chunk received at this step is complete: apply {@link Reduction#finish} before sending it on. */
-    abstract boolean finishesAt(int step);
+    boolean finishesAt(int step) {
+        return false;
+    }
 
-    abstract int sourceRank();
+    /** The rank every frame comes from: the predecessor. */
+    final int sourceRank() {
+        return Math.floorMod(rank - 1, worldSize);
+    }
 
     // Engine ------------------------------------------------------------------------------------------------------
 
@@ -158,7 +179,7 @@ abstract class RingPipeline extends CollectiveOp {
             reduction.decode(src, srcAddr, base, dst, n);
         }
         if (finishesAt(step)) {
-            reduction.finish(base, dst, n, ring.worldSize);
+            reduction.finish(base, dst, n, worldSize);
         }
     }
 
@@ -181,7 +202,7 @@ abstract class RingPipeline extends CollectiveOp {
             reduction.accumulateTo(base, dst, src, srcAddr, outBase, out, n);
         } else if (reduces) {
             reduction.accumulate(base, dst, src, srcAddr, n);
-            reduction.finish(base, dst, n, ring.worldSize);
+            reduction.finish(base, dst, n, worldSize);
             reduction.encode(base, dst, outBase, out, n);
         } else {
             reduction.decode(src, srcAddr, base, dst, n);
