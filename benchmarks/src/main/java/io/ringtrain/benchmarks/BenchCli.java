@@ -17,7 +17,7 @@ public final class BenchCli implements Runnable {
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new BenchCli());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof IllegalArgumentException) {
+            if (e instanceof IllegalArgumentException || e instanceof io.ringtrain.allreduce.DataPlaneException) {
                 cmd.getErr().println(cmd.getColorScheme().errorText(e.getMessage()));
                 return 2;
             }

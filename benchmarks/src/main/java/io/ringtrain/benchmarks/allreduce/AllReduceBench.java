@@ -1,6 +1,8 @@
 package io.ringtrain.benchmarks.allreduce;
 
+import io.ringtrain.allreduce.DataPlaneContext;
 import io.ringtrain.allreduce.SharedDriver;
+import io.ringtrain.allreduce.SharedMemoryBudget;
 import io.ringtrain.allreduce.Sizes;
 import io.ringtrain.allreduce.WireCompression;
 import io.ringtrain.benchmarks.ChildJvm;
@@ -50,7 +52,8 @@ public final class AllReduceBench implements Callable<Integer> {
     @Option(names = "--mtu", description = "Aeron MTU in bytes (0 = transport default). Default: ${DEFAULT-VALUE}.")
     int mtu;
 
-    @Option(names = "--term-length", description = "Aeron term length (0 = default). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--term-length", description = "Aeron term length; 0: 4M over UDP (the window is capped by the"
+            + " socket buffer anyway), 32M over IPC (a deep window rides out scheduling gaps). Default: ${DEFAULT-VALUE}.")
     String termLength = "0";
 
     @Option(names = "--p2p-size", description = "Bytes for the point-to-point probe (0 skips it). Default: ${DEFAULT-VALUE}.")
@@ -72,11 +75,18 @@ public final class AllReduceBench implements Callable<Integer> {
     public Integer call() throws Exception {
         BenchSettings s = BenchSettings.validate(world, sizes, transport, op, dtype, compression, termLength, p2pSize);
         Path logs = Files.createTempDirectory("ringtrain-bench-");
-        SharedDriver driver = s.ipc() ? SharedDriver.launch(SharedDriver.defaultDirectory()) : null;
+        String driverDirectory = s.ipc() ? SharedDriver.defaultDirectory() : null;
+        if (s.ipc()) {
+            // All ranks' publications live in the one shared driver's directory: check the whole budget first.
+            SharedMemoryBudget.check(new DataPlaneContext().endpoint("ipc:1").embeddedDriver(false)
+                    .aeronDirectoryName(driverDirectory).termLength(s.termLength()), world, world);
+        }
+        SharedDriver driver = s.ipc() ? SharedDriver.launch(driverDirectory) : null;
         List<ChildJvm> ranks = new ArrayList<>();
         long started = System.nanoTime();
         try {
-            out.printf(Locale.ROOT, "# ringtrain all-reduce: %d rank processes, %s, %s %s%s, logs in %s%n", world, transport,
+            out.printf(Locale.ROOT, "# ringtrain all-reduce: %d rank processes, %s (term %s), %s %s%s, logs in %s%n", world,
+                    transport, io.ringtrain.allreduce.Sizes.format(s.termLength()),
                     s.type().name().toLowerCase(Locale.ROOT), s.op().name().toLowerCase(Locale.ROOT),
                     s.compression() == WireCompression.NONE ? "" : ", bf16 on the wire", logs);
             List<BlockingQueue<String>> lines = new ArrayList<>();

@@ -46,6 +46,9 @@ record BenchSettings(long[] sizes, boolean ipc, ReduceOp op, DataType type, Wire
             throw new IllegalArgumentException("--sizes is empty: give at least one size, e.g. --sizes 4K,1M");
         }
         long term = Sizes.parse(termLength);
+        if (term == 0) {
+            term = ipc ? 32L << 20 : 4L << 20;
+        }
         long p2p = Sizes.parse(p2pSize);
         if (p2p > (1L << 30)) {
             throw new IllegalArgumentException("--p2p-size " + p2pSize + " is too large: at most 1G");
