@@ -149,6 +149,16 @@ public final class DataPlane implements AutoCloseable {
         return ctx;
     }
 
+    /**
+     * The media driver's system counters that reveal trouble on the wire (loss, retransmits, back-pressure,
+     * errors), as "label=value" for those that are not zero. For diagnostics and benchmark logs.
+     */
+    public String driverCounters() {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        agent.execute(() -> result.complete(agent.systemCounters()));
+        return await(result, 5_000, "reading counters");
+    }
+
     /** Frames dropped because they came from an older ring generation (or were too short to be ours). */
     public long staleFramesDropped() {
         CompletableFuture<Long> result = new CompletableFuture<>();

@@ -228,6 +228,20 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         });
     }
 
+    /** Non-zero driver system counters about loss, retransmission, flow control and errors. */
+    String systemCounters() {
+        StringBuilder sb = new StringBuilder();
+        CountersReader counters = aeron.countersReader();
+        counters.forEach((counterId, typeId, key, label) -> {
+            long value = counters.getCounterValue(counterId);
+            if (typeId == AeronCounters.DRIVER_SYSTEM_COUNTER_TYPE_ID && value != 0 && label.matches(
+                    "(?i).*(nak|retransmit|loss|short send|flow control|back pressure|error|invalid|unblocked|stale).*")) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(label).append('=').append(value);
+            }
+        });
+        return sb.length() == 0 ? "none" : sb.toString();
+    }
+
     /**
      * Runs on this thread: ends the current ring. Publications keep sending what was already written; over UDP
      * the driver (invoked on this thread) must run until it has, or peers lose the last frames of a run.

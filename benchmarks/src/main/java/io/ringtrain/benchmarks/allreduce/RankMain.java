@@ -51,6 +51,7 @@ public final class RankMain {
                 out.println(RankProtocol.resultLine(size, runSize(comm, a, (int) size)));
             }
             comm.barrier().get(60, TimeUnit.SECONDS);
+            System.err.println("driver counters: " + plane.driverCounters());
         }
     }
 
