@@ -13,11 +13,14 @@ import io.ringtrain.protocol.checkpoint.CheckpointManifest;
 import io.ringtrain.protocol.checkpoint.ShardReport;
 import io.ringtrain.protocol.common.Dtype;
 import io.ringtrain.protocol.common.TensorSpec;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.LongBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -71,8 +74,9 @@ public final class CheckpointBench implements Callable<Integer> {
     @Option(names = "--verbose", description = "Keep INFO logging (one line per shard saved)")
     boolean verbose;
 
-    /** One measured configuration; times in seconds, medians over the iterations. */
-    record Row(String target, long bytes, int writers, double syncSave, double stall, double asyncTotal, double restore, boolean restoredEqual) {
+    /** One measured configuration; times in seconds over the iterations. */
+    record Row(String target, long bytes, int writers, double[] syncSave, double[] stall, double[] asyncTotal, double[] restore,
+               boolean restoredEqual) {
     }
 
     public static void main(String[] args) {
@@ -89,6 +93,7 @@ public final class CheckpointBench implements Callable<Integer> {
         }
         List<Long> bytes = sizes.stream().map(CheckpointBench::parseSize).toList();
         List<Row> rows = new ArrayList<>();
+        System.out.printf("load average at start: %s on %d cores%n", loadAverage(), Runtime.getRuntime().availableProcessors());
         if (!noDir) {
             Path parent = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
             Path root = parent.resolve("ringtrain-bench-" + UUID.randomUUID());
@@ -141,15 +146,15 @@ public final class CheckpointBench implements Callable<Integer> {
             long step = 0;
             double warmUp = syncSave(checkpoints, shardWriters, ranks, layout, state, run, step);
             System.out.printf("  warm-up save (allocates staging buffers): %.3f s%n", warmUp);
+            // Sync and async saves alternate so that drifts in the machine's load or the disk's
+            // write-back state hit both alike.
             double[] sync = new double[iterations];
+            double[] stall = new double[iterations];
+            double[] asyncTotal = new double[iterations];
             for (int i = 0; i < iterations; i++) {
                 deleteStep(store, run, step);
                 sync[i] = syncSave(checkpoints, shardWriters, ranks, layout, state, run, ++step);
                 System.out.printf("  sync save %d/%d: %.3f s (%.2f GB/s)%n", i + 1, iterations, sync[i], size / sync[i] / 1e9);
-            }
-            double[] stall = new double[iterations];
-            double[] asyncTotal = new double[iterations];
-            for (int i = 0; i < iterations; i++) {
                 deleteStep(store, run, step);
                 double[] result = asyncSave(checkpoints, shardWriters, ranks, layout, state, run, ++step);
                 stall[i] = result[0];
@@ -170,7 +175,7 @@ public final class CheckpointBench implements Callable<Integer> {
             boolean equal = restored.flip().equals(state);
             System.out.printf("  restored state %s the saved one%n", equal ? "equals" : "DIFFERS FROM");
             deleteStep(store, run, step);
-            return new Row(target, size, writers, median(sync), median(stall), median(asyncTotal), median(restore), equal);
+            return new Row(target, size, writers, sync, stall, asyncTotal, restore, equal);
         } finally {
             shardWriters.forEach(ShardWriter::close);
             ranks.shutdownNow();
@@ -272,19 +277,37 @@ public final class CheckpointBench implements Callable<Integer> {
 
     private static double median(double[] values) {
         double[] sorted = values.clone();
-        java.util.Arrays.sort(sorted);
+        Arrays.sort(sorted);
         return sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     }
 
+    private static double best(double[] values) {
+        return Arrays.stream(values).min().orElse(Double.NaN);
+    }
+
+    /** "median s (GB/s at median; GB/s at best)" */
+    private static String rate(long bytes, double[] seconds) {
+        return String.format("%.3f s (%.2f GB/s; best %.2f)", median(seconds), bytes / median(seconds) / 1e9, bytes / best(seconds) / 1e9);
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
     private void printTable(List<Row> rows) {
-        System.out.printf("%nmedians of %d iterations; GB/s = 1e9 bytes per second; stall = slowest rank's saveShardAsync call%n", iterations);
-        System.out.println("| target | state | writers | sync save | async stall | stall / sync save | async save until commit | restore (verified) |");
+        System.out.printf("%n%d iterations; median (GB/s = 1e9 bytes/s at the median; best); stall = slowest rank's "
+                + "saveShardAsync call; load average now %s on %d cores%n", iterations, loadAverage(), Runtime.getRuntime().availableProcessors());
+        System.out.println("| target | state | writers | sync save | async stall: median (best) | stall / sync save (medians) | async save until commit | restore (verified) |");
         System.out.println("|---|---|---|---|---|---|---|---|");
         for (Row row : rows) {
-            System.out.printf("| %s | %s | %d | %.3f s (%.2f GB/s) | %.1f ms | %.1f%% | %.3f s (%.2f GB/s) | %.3f s (%.2f GB/s)%s |%n",
-                    row.target(), human(row.bytes()), row.writers(), row.syncSave(), row.bytes() / row.syncSave() / 1e9,
-                    row.stall() * 1e3, 100 * row.stall() / row.syncSave(), row.asyncTotal(), row.bytes() / row.asyncTotal() / 1e9,
-                    row.restore(), row.bytes() / row.restore() / 1e9, row.restoredEqual() ? "" : " MISMATCH");
+            System.out.printf("| %s | %s | %d | %s | %.1f ms (%.1f ms) | %.1f%% | %s | %s%s |%n",
+                    row.target(), human(row.bytes()), row.writers(), rate(row.bytes(), row.syncSave()),
+                    median(row.stall()) * 1e3, best(row.stall()) * 1e3, 100 * median(row.stall()) / median(row.syncSave()),
+                    rate(row.bytes(), row.asyncTotal()), rate(row.bytes(), row.restore()), row.restoredEqual() ? "" : " MISMATCH");
         }
         System.out.flush();
     }
