@@ -2,6 +2,7 @@ package io.ringtrain.checkpoint;
 
 import io.ringtrain.protocol.checkpoint.ShardReport;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -94,6 +95,9 @@ public final class ShardWriter implements AutoCloseable {
      *         the policy is SKIP and the previous save is still running)
      */
     public synchronized CompletableFuture<ShardReport> saveShardAsync(long step, int rank, int worldSize, ByteBuffer state) {
+        if (uploads.isShutdown()) {
+            throw new CheckpointException("shard writer of run " + context.runId() + " is closed; create a new one");
+        }
         ByteRange range = ShardSplit.range(state.remaining(), worldSize, rank);
         String key = CheckpointKeys.shard(context.runId(), step, rank, worldSize);
         if (!inFlight.isDone()) {
@@ -177,14 +181,14 @@ public final class ShardWriter implements AutoCloseable {
                 .setObjectName(CheckpointKeys.shardName(rank, worldSize))
                 .build();
         LOG.info("saved shard {} of {} for run {} step {}: {} bytes, crc32c {} to {} in {} ms", rank, worldSize, context.runId(),
-                step, range.length(), Integer.toHexString(report.getCrc32C()), store.locate(key), (System.nanoTime() - started) / 1_000_000);
+                step, range.length(), StateReader.hex(report.getCrc32C()), store.locate(key), (System.nanoTime() - started) / 1_000_000);
         return report;
     }
 
     private static void awaitQuietly(CompletableFuture<?> future) {
         try {
             future.join();
-        } catch (CompletionException | java.util.concurrent.CancellationException ignored) {
+        } catch (CompletionException | CancellationException ignored) {
             // The failed save was reported through its own future.
         }
     }

@@ -1,6 +1,7 @@
 package io.ringtrain.benchmarks.checkpoint;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import io.ringtrain.checkpoint.CheckpointStore;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.checkpoint.DirectoryStore;
@@ -31,9 +32,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
@@ -86,7 +87,7 @@ public final class CheckpointBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!verbose) {
-            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+            ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
         }
         if (writers < 1 || iterations < 1) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--writers and --iterations must be at least 1");
