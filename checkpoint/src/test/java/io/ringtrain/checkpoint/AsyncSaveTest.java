@@ -120,6 +120,22 @@ class AsyncSaveTest extends StoreTestBase {
     }
 
     @Test
+    void twoThreadSnapshotOfALargeShardStoresExactlyItsRange() {
+        try (ShardWriter writer = new ShardWriter(DirectoryStore.open(dir), new ShardWriter.Context().runId("run1"))) {
+            // The state starts at position 5 of its buffer; rank 1 of 2 owns a 10 MiB + 2 byte range: copied in two halves.
+            ByteBuffer buffer = TestStates.random((20L << 20) + 9, 15);
+            ByteBuffer state = buffer.duplicate().position(5);
+            ShardReport report = writer.saveShard(9, 1, 2, state);
+            assertTrue(report.getByteLength() >= ShardWriter.PARALLEL_SNAPSHOT_MIN_BYTES);
+
+            ByteBuffer stored = DirectoryStore.open(dir).readAll(CheckpointKeys.shard("run1", 9, 1, 2));
+            int from = 5 + (int) report.getByteOffset();
+            assertSameBytes(buffer.duplicate().position(from).limit(from + (int) report.getByteLength()), stored, "stored shard");
+            assertEquals(5, state.position(), "the caller's buffer position is left alone");
+        }
+    }
+
+    @Test
     void failedUploadFailsTheFutureNamingTheObject() throws Exception {
         DirectoryStore store = DirectoryStore.open(dir);
         Files.writeString(dir.resolve("run1"), "a file where the run directory should be");

@@ -10,6 +10,7 @@ import io.ringtrain.protocol.checkpoint.CheckpointManifest;
 import io.ringtrain.protocol.checkpoint.ShardEntry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -23,7 +24,7 @@ class BadCheckpointTest extends StoreTestBase {
     private ByteBuffer olderState;
     private CheckpointManifest newer;
 
-    @org.junit.jupiter.api.AfterEach
+    @AfterEach
     void close() {
         if (checkpoints != null) {
             checkpoints.close();

@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.protocol.checkpoint.CheckpointManifest;
 import io.ringtrain.protocol.checkpoint.ShardReport;
+import io.ringtrain.protocol.common.Dtype;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,7 +33,7 @@ class CommitTest {
         draft = TestStates.draft("run1", 50, 4, TestStates.LAYOUT).build();
     }
 
-    @org.junit.jupiter.api.AfterEach
+    @AfterEach
     void close() {
         checkpoints.close();
     }
@@ -77,7 +79,7 @@ class CommitTest {
 
     @Test
     void commitWhoseStateSizeDisagreesWithTheTensorsIsRefused() {
-        draft = TestStates.draft("run1", 50, 4, StateLayout.of(TestStates.spec("small", io.ringtrain.protocol.common.Dtype.DTYPE_FLOAT32, 10))).build();
+        draft = TestStates.draft("run1", 50, 4, StateLayout.of(TestStates.spec("small", Dtype.DTYPE_FLOAT32, 10))).build();
         assertTrue(refused(reports).contains("but the draft's tensors add up to 40"));
     }
 

@@ -101,8 +101,13 @@ final class FlakyProxy implements AutoCloseable {
         try (client) {
             client.setSoTimeout(5_000);
             InputStream in = client.getInputStream();
+            // Read the request head up to its blank line; the client waits for our answer before sending a body.
             int matched = 0;
-            for (int b = in.read(); b >= 0 && matched < 4; b = in.read()) {
+            while (matched < 4) {
+                int b = in.read();
+                if (b < 0) {
+                    break;
+                }
                 matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
             }
             OutputStream out = client.getOutputStream();

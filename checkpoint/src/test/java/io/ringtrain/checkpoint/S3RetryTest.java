@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.protocol.checkpoint.ShardReport;
+import io.ringtrain.protocol.common.Dtype;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
@@ -69,7 +71,7 @@ class S3RetryTest extends StoreTestBase {
     void saveRidesOutAServerOutage() {
         try (Checkpoints checkpoints = throughProxy(Duration.ofSeconds(30));
              ShardWriter writer = checkpoints.writer(RUN)) {
-            StateLayout layout = StateLayout.of(TestStates.spec("big", io.ringtrain.protocol.common.Dtype.DTYPE_FLOAT32, 3, 1 << 20));
+            StateLayout layout = StateLayout.of(TestStates.spec("big", Dtype.DTYPE_FLOAT32, 3, 1 << 20));
             ByteBuffer big = TestStates.random(layout.totalBytes(), 62);
             proxy.goDown();
             // 12 MiB from one rank: a multipart upload of three 5 MiB-or-less parts, each retried on its own.
@@ -78,7 +80,7 @@ class S3RetryTest extends StoreTestBase {
             assertFalse(save.isDone(), "save gave up during a short outage");
             proxy.comeBack();
 
-            checkpoints.commit(TestStates.draft(RUN, 1, 1, layout).build(), java.util.List.of(save.join()));
+            checkpoints.commit(TestStates.draft(RUN, 1, 1, layout).build(), List.of(save.join()));
             assertSameBytes(big, checkpoints.restore(checkpoints.latest(RUN).orElseThrow()), "restored after the outage");
         }
     }

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.protocol.checkpoint.CheckpointManifest;
 import io.ringtrain.protocol.checkpoint.ShardEntry;
+import io.ringtrain.protocol.common.Dtype;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,7 +39,7 @@ class SaveRestoreTest extends StoreTestBase {
     @ParameterizedTest
     @EnumSource(Backend.class)
     void oddSizedStateSavedByThreeRanksRestoresAtEight(Backend backend) {
-        StateLayout layout = StateLayout.of(TestStates.spec("odd", io.ringtrain.protocol.common.Dtype.DTYPE_BFLOAT16, 7, 99_991));
+        StateLayout layout = StateLayout.of(TestStates.spec("odd", Dtype.DTYPE_BFLOAT16, 7, 99_991));
         try (Checkpoints checkpoints = openNew(backend)) {
             ByteBuffer state = TestStates.random(layout.totalBytes(), 2);
             TestStates.saveAndCommit(checkpoints, "odd", 3, 3, state, layout);
@@ -67,7 +69,7 @@ class SaveRestoreTest extends StoreTestBase {
             assertEquals(TestStates.LAYOUT.totalBytes(), m.getStateBytes());
             assertEquals(12, m.getProgress().getEpoch());
             assertEquals(120 * 256, m.getProgress().getSamplesConsumed());
-            assertEquals(java.util.List.of(42L, 120L), m.getProgress().getRngSeedsList());
+            assertEquals(List.of(42L, 120L), m.getProgress().getRngSeedsList());
             assertEquals("adam", m.getOptimizer().getName());
             assertEquals(1e-3, m.getOptimizer().getHyperParametersOrThrow("lr"));
             assertEquals("mlp", m.getRunConfigOrThrow("model"));
