@@ -172,6 +172,28 @@ public final class Checkpoints implements AutoCloseable {
     }
 
     /**
+     * Like {@link #latest}, but also re-reads every shard and checks its CRC32C, so a checkpoint with a corrupt
+     * shard is skipped too (with a warning saying which shard and why). Costs one full read of the checkpoint;
+     * meant for choosing where a resumed run starts, when every rank is about to read it anyway.
+     */
+    public Optional<CheckpointManifest> latestVerified(String run) {
+        for (CheckpointCatalog.StepObjects step : catalog.committedNewestFirst(run)) {
+            try {
+                CheckpointManifest manifest = catalog.check(step);
+                VerifyReport report = verify(manifest);
+                if (report.passed()) {
+                    return Optional.of(manifest);
+                }
+                LOG.warn("skipping checkpoint run {} step {}, falling back to an older one: {}", run, step.step(),
+                        report.toText().strip().replace('\n', ';'));
+            } catch (CheckpointException e) {
+                LOG.warn("skipping checkpoint run {} step {}, falling back to an older one: {}", run, step.step(), e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
      * Restores the newest checkpoint of {@code run} that restores cleanly into {@code dst} (from its
      * position, which is advanced): a checkpoint whose shards turn out corrupt while reading is
      * skipped with a warning and the next older one is tried. Empty when none restores.

@@ -76,8 +76,10 @@ class BadCheckpointTest extends StoreTestBase {
         assertFalse(report.passed());
         assertEquals(1, report.problems().size());
         assertFalse(report.shards().get(2).ok());
-        // latest() checks manifests and shard sizes without reading shard data; the restore catches the corruption.
+        // latest() checks manifests and shard sizes without reading shard data; the restore catches the corruption,
+        // and latestVerified() (where a resumed run starts) reads the shards and falls back.
         assertEquals(20, checkpoints.latest(RUN).orElseThrow().getStep());
+        assertEquals(10, checkpoints.latestVerified(RUN).orElseThrow().getStep());
         assertRestoreLatestFallsBackToOlder();
     }
 

@@ -26,9 +26,10 @@ public final class CheckpointStoreCommits implements CheckpointCommits, AutoClos
         return checkpoints;
     }
 
+    /** The newest checkpoint whose every shard checks out: a resumed run never starts from a corrupt one. */
     @Override
     public OptionalLong latestCommittedStep(RunSettings run) {
-        return checkpoints().latest(run.runId()).map(m -> OptionalLong.of(m.getStep())).orElse(OptionalLong.empty());
+        return checkpoints().latestVerified(run.runId()).map(m -> OptionalLong.of(m.getStep())).orElse(OptionalLong.empty());
     }
 
     /** Commits with rank 0's draft, after checking that every rank saved the same tensors. */
