@@ -1,13 +1,14 @@
 package io.ringtrain.benchmarks;
 
 import io.ringtrain.benchmarks.allreduce.AllReduceBench;
+import io.ringtrain.benchmarks.checkpoint.CheckpointBench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code java -jar ringtrain-bench.jar <command>}: the scaling-study harness. */
 @Command(name = "ringtrain-bench", mixinStandardHelpOptions = true,
         description = "ringtrain scaling-study benchmarks: all-reduce bandwidth, checkpoints, micro-benchmarks.",
-        subcommands = {AllReduceBench.class, JmhCommand.class})
+        subcommands = {AllReduceBench.class, CheckpointBench.class, JmhCommand.class})
 public final class BenchCli implements Runnable {
     @Override
     public void run() {
