@@ -19,12 +19,15 @@ public final class DiscoveryLookup {
     }
 
     public static void main(String[] args) throws Exception {
+        long start = System.nanoTime();
         Config config = ConfigFactory.load();
         String service = config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.service-name");
         ActorSystem system = ActorSystem.create("ringtrain", config);
         try {
             ServiceDiscovery discovery = Discovery.get(system).loadServiceDiscovery("kubernetes-api");
+            System.out.println("actor system started after " + (System.nanoTime() - start) / 1_000_000 + " ms");
             ServiceDiscovery.Resolved resolved = discovery.lookup(service, Duration.ofSeconds(20)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            System.out.println("looked up after " + (System.nanoTime() - start) / 1_000_000 + " ms");
             for (ServiceDiscovery.ResolvedTarget target : resolved.getAddresses()) {
                 System.out.println("TARGET " + target.host() + " " + target.getPort().map(String::valueOf).orElse("-") + " "
                         + target.getAddress().map(a -> a.getHostAddress()).orElse("-"));

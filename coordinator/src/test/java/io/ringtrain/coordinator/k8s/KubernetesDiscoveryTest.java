@@ -111,6 +111,7 @@ class KubernetesDiscoveryTest {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
         String log = Files.readString(dir.resolve("lookup.log"), StandardCharsets.UTF_8);
+        System.out.println("discovery lookup (" + pod.name() + "):\n" + log);
         assertTrue(exited && process.exitValue() == 0, "the discovery lookup failed:\n" + log);
         return log.lines().filter(l -> l.startsWith("TARGET ")).map(l -> l.substring("TARGET ".length())).toList();
     }

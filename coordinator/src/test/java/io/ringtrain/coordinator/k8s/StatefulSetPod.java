@@ -18,16 +18,13 @@ import java.util.regex.Pattern;
  * Pod {@code ordinal} of a StatefulSet as the controller names and labels it and as the kubelet starts its
  * container: the environment (envFrom, then env, with downward-API fields and ConfigMap keys filled in)
  * and the args with {@code $(VAR)} references expanded (a reference to an undefined variable fails: the
- * kubelet would pass it on literally). Secrets are absent unless given.
+ * kubelet would pass it on literally). The run creates no Secret: optional Secret references come out
+ * unset, and a required one fails, as the pod would never start without it.
  */
-record StatefulSetPod(RenderedRun run, StatefulSet set, int ordinal, String podIp, Map<String, Map<String, String>> secrets) {
+record StatefulSetPod(RenderedRun run, StatefulSet set, int ordinal, String podIp) {
 
     static final String NODE_NAME = "node-1";
     private static final Pattern LABEL_FIELD = Pattern.compile("metadata\\.(labels|annotations)\\['([^']+)'\\]");
-
-    StatefulSetPod(RenderedRun run, StatefulSet set, int ordinal, String podIp) {
-        this(run, set, ordinal, podIp, Map.of());
-    }
 
     String name() {
         return set.getMetadata().getName() + "-" + ordinal;
@@ -69,12 +66,8 @@ record StatefulSetPod(RenderedRun run, StatefulSet set, int ordinal, String podI
                 }
                 map.getData().forEach((k, v) -> env.put(prefixed(source, k), v));
             } else if (source.getSecretRef() != null) {
-                Map<String, String> secret = secrets.get(source.getSecretRef().getName());
-                require(secret != null || Boolean.TRUE.equals(source.getSecretRef().getOptional()),
+                require(Boolean.TRUE.equals(source.getSecretRef().getOptional()),
                         "envFrom Secret " + source.getSecretRef().getName() + " is required but the run does not create it");
-                if (secret != null) {
-                    secret.forEach((k, v) -> env.put(prefixed(source, k), v));
-                }
             }
         }
         for (EnvVar var : container.getEnv()) {
@@ -135,11 +128,9 @@ record StatefulSetPod(RenderedRun run, StatefulSet set, int ordinal, String podI
         }
         if (from.getSecretKeyRef() != null) {
             var ref = from.getSecretKeyRef();
-            Map<String, String> secret = secrets.get(ref.getName());
-            String value = secret == null ? null : secret.get(ref.getKey());
-            require(value != null || Boolean.TRUE.equals(ref.getOptional()),
+            require(Boolean.TRUE.equals(ref.getOptional()),
                     name + ": Secret " + ref.getName() + " key " + ref.getKey() + " is required but the run does not create it");
-            return value;
+            return null;
         }
         throw new AssertionError(name + ": this kind of valueFrom is not modelled by StatefulSetPod: " + from);
     }
