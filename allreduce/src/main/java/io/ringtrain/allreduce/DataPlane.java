@@ -37,6 +37,7 @@ public final class DataPlane implements AutoCloseable {
     private final DataPlaneThread runner;
     private final Endpoint endpoint;
     private final boolean ownsDirectory;
+    private final Thread removeDirectoryAtExit;
     private volatile boolean closed;
 
     private DataPlane(DataPlaneContext ctx, DataPlaneAgent agent, DataPlaneThread runner, Endpoint endpoint, boolean ownsDirectory) {
@@ -45,6 +46,14 @@ public final class DataPlane implements AutoCloseable {
         this.runner = runner;
         this.endpoint = endpoint;
         this.ownsDirectory = ownsDirectory;
+        // If the JVM exits without close() (System.exit from elsewhere, a shutdown that runs out of time), the
+        // driver's files would stay in /dev/shm until the next start sweeps them: remove them on the way out.
+        this.removeDirectoryAtExit = new Thread(() -> {
+            if (ownsDirectory) {
+                DriverDirectories.deleteRecursively(Path.of(ctx.aeronDirectoryName()));
+            }
+        }, "ringtrain-dataplane-exit");
+        Runtime.getRuntime().addShutdownHook(removeDirectoryAtExit);
     }
 
     /**
@@ -258,6 +267,11 @@ public final class DataPlane implements AutoCloseable {
         runner.stop(CLOSE_DRAIN_TIMEOUT_MS);
         if (ownsDirectory) {
             DriverDirectories.deleteRecursively(Path.of(ctx.aeronDirectoryName()));
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(removeDirectoryAtExit);
+        } catch (IllegalStateException exiting) {
+            // Closing from a shutdown hook: the exit hook runs too and finds the directory gone.
         }
     }
 }

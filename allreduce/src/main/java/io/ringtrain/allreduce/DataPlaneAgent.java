@@ -252,7 +252,8 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         }
         CountersReader counters = aeron.countersReader();
         for (ExclusivePublication p : ring.publications()) {
-            if (p != null && !p.isClosed() && !p.channel().startsWith("aeron:ipc")) {
+            // A peer that is gone will never take the rest; waiting for it would only delay closing.
+            if (p != null && !p.isClosed() && p.isConnected() && !p.channel().startsWith("aeron:ipc")) {
                 int senderPosition = senderPositionCounter(counters, p.registrationId());
                 if (senderPosition >= 0) {
                     draining.add(new long[] {senderPosition, p.registrationId(), p.position()});

@@ -20,6 +20,7 @@ public final class WorkerContext {
     private boolean ordinalFromName;
     private String dataPlaneHost = "127.0.0.1";
     private int dataPlanePort;
+    private Config dataPlaneSettings = com.typesafe.config.ConfigFactory.empty();
     private Duration welcomeTimeout = Duration.ofSeconds(60);
     private Duration closeTimeout = Duration.ofSeconds(15);
     private boolean concluded;
@@ -33,6 +34,7 @@ public final class WorkerContext {
                 .ordinalFromName(c.getBoolean("ordinal-from-name"))
                 .dataPlaneHost(c.getString("data-plane.host"))
                 .dataPlanePort(c.getInt("data-plane.port"))
+                .dataPlaneSettings(c.getConfig("data-plane"))
                 .welcomeTimeout(c.getDuration("welcome-timeout"))
                 .closeTimeout(c.getDuration("close-timeout"));
     }
@@ -126,6 +128,16 @@ public final class WorkerContext {
 
     public int dataPlanePort() {
         return dataPlanePort;
+    }
+
+    /** {@code ringtrain.worker.data-plane}: the Aeron settings a session maps onto its data plane. */
+    public WorkerContext dataPlaneSettings(Config dataPlaneSettings) {
+        this.dataPlaneSettings = dataPlaneSettings;
+        return this;
+    }
+
+    public Config dataPlaneSettings() {
+        return dataPlaneSettings;
     }
 
     /** How long to wait for a coordinator to contact this worker after start. */

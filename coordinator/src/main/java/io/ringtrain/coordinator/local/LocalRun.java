@@ -108,7 +108,10 @@ public final class LocalRun {
         }
         for (int i = 0; i < plan.workers(); i++) {
             String name = "worker-" + i;
-            List<String> command = new ArrayList<>(WorkerCommandLine.jvm(plan.workerJvmOptions()));
+            List<String> jvmOptions = new ArrayList<>(plan.workerJvmOptions());
+            // Every worker's Aeron files share this host's /dev/shm: its free-space check must count them all.
+            jvmOptions.add("-Dringtrain.worker.data-plane.ranks-on-host=" + plan.workers());
+            List<String> command = new ArrayList<>(WorkerCommandLine.jvm(jvmOptions));
             command.addAll(List.of("worker", "--bootstrap", "local", "--join", seed, "--host", "127.0.0.1", "--port", "0",
                     "--name", name, "--ordinal", Integer.toString(i), "--data-host", "127.0.0.1",
                     "--data-port", Integer.toString(dataPorts.get(i)), "--parent-pid", Long.toString(ProcessHandle.current().pid())));

@@ -2,7 +2,6 @@ package io.ringtrain.worker.session;
 
 import io.ringtrain.allreduce.Communicator;
 import io.ringtrain.allreduce.DataPlane;
-import io.ringtrain.allreduce.DataPlaneContext;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.checkpoint.ShardWriter;
 import io.ringtrain.checkpoint.StateLayout;
@@ -66,9 +65,7 @@ final class DataParallelSession implements TrainingSession {
         Replica replica = Replica.create(ModelRegistry.create(run.model(), run.seed(), optimizer(run)), run.seed(), run.globalBatch());
         Checkpoints checkpoints = Checkpoints.open(run.checkpointStoreUri());
         try {
-            DataPlane plane = DataPlane.launch(new DataPlaneContext()
-                    .endpoint(worker.dataPlaneHost() + ":" + worker.dataPlanePort())
-                    .threadName("ringtrain-dataplane-" + worker.name()));
+            DataPlane plane = DataPlane.launch(DataPlaneSettings.of(worker));
             LOG.info("worker {} ready: {} ({} parameters), data plane at {}, {}", worker.name(), run.model(),
                     replica.state().parameterCount(), plane.endpoint(), ComputeBackend.describe());
             return new DataParallelSession(run, replica, checkpoints, plane);
