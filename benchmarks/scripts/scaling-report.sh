@@ -20,6 +20,12 @@ for world in 2 4; do
   done
 done
 
+for transport in udp ipc; do
+  echo "== all-reduce W=4 $transport, iterations back to back"
+  $bench allreduce --world 4 --transport "$transport" --sizes 4K,64K,1M,16M,64M --p2p-size 0 --back-to-back \
+    | tee "$out/allreduce-w4-$transport-back-to-back.txt"
+done
+
 echo "== reduce kernel (float32 a += b over 64 MiB) against a copy of the same size"
 $bench jmh -- ReduceKernel -f 1 -wi 3 -i 5 | tee "$out/jmh.txt" | grep -E '^(Benchmark|ReduceKernel)'
 

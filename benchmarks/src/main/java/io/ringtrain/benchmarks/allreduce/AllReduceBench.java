@@ -63,6 +63,10 @@ public final class AllReduceBench implements Callable<Integer> {
             + " -Dringtrain.aeron.idle-strategy=busy-spin.")
     List<String> rankJvmOptions = new ArrayList<>();
 
+    @Option(names = "--back-to-back", description = "Time iterations back to back (pipelined, as in a training loop)"
+            + " instead of each one from a barrier (the latency of one collective when all ranks arrive together).")
+    boolean backToBack;
+
     @Option(names = "--csv", description = "Also write the table as CSV to this file.")
     Path csv;
 
@@ -85,15 +89,16 @@ public final class AllReduceBench implements Callable<Integer> {
         List<ChildJvm> ranks = new ArrayList<>();
         long started = System.nanoTime();
         try {
-            out.printf(Locale.ROOT, "# ringtrain all-reduce: %d rank processes, %s (term %s), %s %s%s, logs in %s%n", world,
+            out.printf(Locale.ROOT, "# ringtrain all-reduce: %d rank processes, %s (term %s), %s, %s %s%s, logs in %s%n", world,
                     transport, io.ringtrain.allreduce.Sizes.format(s.termLength()),
+                    backToBack ? "back to back" : "each iteration from a barrier",
                     s.type().name().toLowerCase(Locale.ROOT), s.op().name().toLowerCase(Locale.ROOT),
                     s.compression() == WireCompression.NONE ? "" : ", bf16 on the wire", logs);
             List<BlockingQueue<String>> lines = new ArrayList<>();
             for (int r = 0; r < world; r++) {
                 RankProtocol.RankArgs args = new RankProtocol.RankArgs(r, world, s.sizes(), s.ipc(),
                         driver == null ? null : driver.directory(), s.op(), s.type(), s.compression(), mtu, s.termLength(),
-                        world >= 2 ? s.p2pBytes() : 0);
+                        world >= 2 ? s.p2pBytes() : 0, backToBack);
                 ChildJvm rank = ChildJvm.start("rank-" + r, rankJvmOptions(s), RankMain.class.getName(), args.toArgs(), logs);
                 ranks.add(rank);
                 lines.add(readLines(rank));

@@ -74,31 +74,54 @@ public final class RankMain {
         return best;
     }
 
+    /** Validated iterations per size, after the timed ones: enough to catch a stale or misplaced chunk. */
+    private static final int VALIDATED_ITERATIONS = 2;
+
     private static RankProtocol.SizeResult runSize(Communicator comm, RankProtocol.RankArgs a, int bytes) throws Exception {
         DataType type = a.dataType();
         int count = bytes / type.size();
         UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(bytes, 8)));
-        int warmup = RankProtocol.warmupIterations(bytes);
         int iterations = RankProtocol.timedIterations(bytes);
         long[] times = new long[iterations];
+
+        // Zeros stay zeros under every op, so values never overflow however often they are reduced.
+        buffer.setMemory(0, buffer.capacity(), (byte) 0);
+        for (int it = 0; it < RankProtocol.warmupIterations(bytes); it++) {
+            comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
+        }
+        comm.barrier().get(60, TimeUnit.SECONDS);
+        long cpuStart = processCpuNanos();
+        if (a.backToBack()) {
+            // Back to back, as a training loop issues them: an iteration ends on a rank once every rank's data
+            // has reached it, so consecutive completions keep the ranks in step.
+            long previous = System.nanoTime();
+            for (int it = 0; it < iterations; it++) {
+                comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
+                long now = System.nanoTime();
+                times[it] = now - previous;
+                previous = now;
+            }
+        } else {
+            // Each iteration on its own: every rank enters it from a barrier, so an iteration's slowest rank is
+            // the collective's latency when all ranks arrive together.
+            for (int it = 0; it < iterations; it++) {
+                comm.barrier().get(60, TimeUnit.SECONDS);
+                long start = System.nanoTime();
+                comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
+                times[it] = System.nanoTime() - start;
+            }
+        }
+        long cpu = processCpuNanos() - cpuStart;
+        comm.barrier().get(60, TimeUnit.SECONDS);
+
+        // Validated: values that differ by rank, element and iteration, checked once every rank is done.
         long wrong = 0;
-        long cpu = 0;
-        for (int it = -warmup; it < iterations; it++) {
+        for (int it = 0; it < VALIDATED_ITERATIONS; it++) {
             ExpectedValues.fill(buffer, count, type, comm.rank(), it);
             comm.barrier().get(60, TimeUnit.SECONDS);
-            long cpuStart = processCpuNanos();
-            long start = System.nanoTime();
             comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
-            long elapsed = System.nanoTime() - start;
-            long cpuUsed = processCpuNanos() - cpuStart;
-            // Validation is heavy: do it only once every rank is done, so it never slows a rank still timing.
             comm.barrier().get(60, TimeUnit.SECONDS);
-            long bad = ExpectedValues.countWrong(buffer, count, type, a.op(), comm.worldSize(), it, a.compression());
-            if (it >= 0) {
-                times[it] = elapsed;
-                wrong += bad;
-                cpu += cpuUsed;
-            }
+            wrong += ExpectedValues.countWrong(buffer, count, type, a.op(), comm.worldSize(), it, a.compression());
         }
         return new RankProtocol.SizeResult(count, Arrays.stream(times).toArray(), wrong, cpu);
     }

@@ -23,11 +23,11 @@ final class RankProtocol {
     }
 
     /**
-     * Warm-up lets the JIT compile the data path before timing: at least 10 iterations, and up to 500 for small
+     * Warm-up lets the JIT compile the data path before timing: at least 2 iterations, and up to 500 for small
      * buffers, where an interpreted frame costs more than the transfer.
      */
     static int warmupIterations(long bytes) {
-        return (int) Math.max(10, Math.min(500, (32L << 20) / Math.max(1, bytes)));
+        return (int) Math.max(2, Math.min(500, (32L << 20) / Math.max(1, bytes)));
     }
 
     /** Enough iterations for a stable median, few enough that a 256 MiB sweep stays within a few minutes. */
@@ -37,13 +37,13 @@ final class RankProtocol {
 
     /** Arguments of a rank process, as the harness passes them on its command line. */
     record RankArgs(int rank, int world, long[] sizes, boolean ipc, String driverDirectory, ReduceOp op, DataType dataType,
-                    WireCompression compression, int mtu, int termLength, int p2pBytes) {
+                    WireCompression compression, int mtu, int termLength, int p2pBytes, boolean backToBack) {
 
         List<String> toArgs() {
             List<String> args = new ArrayList<>();
             args.addAll(List.of("--rank", "" + rank, "--world", "" + world, "--sizes", join(sizes), "--transport", ipc ? "ipc" : "udp",
                     "--op", op.name(), "--dtype", dataType.name(), "--compression", compression.name(), "--mtu", "" + mtu,
-                    "--term", "" + termLength, "--p2p-bytes", "" + p2pBytes));
+                    "--term", "" + termLength, "--p2p-bytes", "" + p2pBytes, "--back-to-back", "" + backToBack));
             if (driverDirectory != null) {
                 args.addAll(List.of("--driver-dir", driverDirectory));
             }
@@ -59,7 +59,8 @@ final class RankProtocol {
                     Arrays.stream(m.get("--sizes").split(",")).mapToLong(Long::parseLong).toArray(),
                     "ipc".equals(m.get("--transport")), m.get("--driver-dir"), ReduceOp.valueOf(m.get("--op")),
                     DataType.valueOf(m.get("--dtype")), WireCompression.valueOf(m.get("--compression")),
-                    Integer.parseInt(m.get("--mtu")), Integer.parseInt(m.get("--term")), Integer.parseInt(m.get("--p2p-bytes")));
+                    Integer.parseInt(m.get("--mtu")), Integer.parseInt(m.get("--term")), Integer.parseInt(m.get("--p2p-bytes")),
+                    Boolean.parseBoolean(m.get("--back-to-back")));
         }
     }
 
