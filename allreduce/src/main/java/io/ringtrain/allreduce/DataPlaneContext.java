@@ -29,8 +29,15 @@ public final class DataPlaneContext {
     public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(3);
-    /** Below this many wire bytes an all-reduce goes directly to every peer (one hop) instead of round the ring. */
-    public static final int DEFAULT_SMALL_MESSAGE_THRESHOLD = 32 << 10;
+    /**
+     * Up to this many wire bytes an all-reduce goes directly to every peer (one hop) instead of round the ring.
+     * Measured with 4 ranks on 2 cores: over IPC the direct path wins up to about 32 KiB; over UDP each extra
+     * datagram costs kernel work, and the ring already wins at 16 KiB.
+     */
+    public static final int DEFAULT_IPC_SMALL_MESSAGE_THRESHOLD = 32 << 10;
+    public static final int DEFAULT_UDP_SMALL_MESSAGE_THRESHOLD = 8 << 10;
+    /** The threshold setting that means "the transport's default". */
+    public static final int AUTO = -1;
 
     private static final AtomicInteger DIRECTORY_SEQUENCE = new AtomicInteger();
 
@@ -43,7 +50,7 @@ public final class DataPlaneContext {
     private int termLength = Integer.getInteger("ringtrain.aeron.term-length", DEFAULT_TERM_LENGTH);
     private int initialWindowLength;
     private int socketBufferLength = Integer.getInteger("ringtrain.aeron.socket-buffer", DEFAULT_SOCKET_BUFFER_LENGTH);
-    private int smallMessageThreshold = Integer.getInteger("ringtrain.aeron.small-message-threshold", DEFAULT_SMALL_MESSAGE_THRESHOLD);
+    private int smallMessageThreshold = Integer.getInteger("ringtrain.aeron.small-message-threshold", AUTO);
     private int streamId = DEFAULT_STREAM_ID;
     private Duration collectiveTimeout = DEFAULT_COLLECTIVE_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
@@ -96,7 +103,12 @@ public final class DataPlaneContext {
                 "initial window " + initialWindowLength + " must be between the mtu (" + mtuLength + ") and term-length/2 ("
                         + termLength / 2 + ")");
         requireThat(socketBufferLength >= 64 << 10, "socket buffer " + socketBufferLength + " must be at least 64 KiB");
-        requireThat(smallMessageThreshold >= 0, "small-message threshold " + smallMessageThreshold + " must be >= 0 (0 disables the direct path)");
+        if (smallMessageThreshold == AUTO) {
+            smallMessageThreshold = parsedEndpoint.transport() == Endpoint.Transport.IPC
+                    ? DEFAULT_IPC_SMALL_MESSAGE_THRESHOLD : DEFAULT_UDP_SMALL_MESSAGE_THRESHOLD;
+        }
+        requireThat(smallMessageThreshold >= 0, "small-message threshold " + smallMessageThreshold
+                + " must be >= 0 (0 disables the direct path, -1 picks the transport's default)");
         requireThat(ranksOnHost >= 1, "ranks on host " + ranksOnHost + " must be at least 1");
         requirePositive(collectiveTimeout, "collective timeout");
         requirePositive(connectTimeout, "connect timeout");
@@ -232,7 +244,10 @@ public final class DataPlaneContext {
         return socketBufferLength;
     }
 
-    /** All-reduces of at most this many wire bytes use the one-hop direct exchange; 0 disables it. */
+    /**
+     * All-reduces of at most this many wire bytes use the one-hop direct exchange; 0 disables it; -1 (default):
+     * 8 KiB over UDP, 32 KiB over IPC.
+     */
     public DataPlaneContext smallMessageThreshold(int smallMessageThreshold) {
         checkNotConcluded();
         this.smallMessageThreshold = smallMessageThreshold;

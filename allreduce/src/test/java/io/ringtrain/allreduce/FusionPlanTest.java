@@ -102,7 +102,7 @@ class FusionPlanTest {
 
     @Test
     void tensorLargerThanTheDirectPathGoesRoundTheRingAsItsOwnBucket() {
-        // 100 000 floats: far past the 32 KiB direct-exchange limit and the 8 KiB bucket size.
+        // 100 000 floats: far past the direct-exchange limit and the 8 KiB bucket size.
         FusedRanks ranks = new FusedRanks(RINGS.get(3), new int[] {10, 100_000, 10}, buckets(8192));
         FusedRanks.assertBuckets(3, ranks.plans[0]);
         assertEquals(400_000, ranks.plans[0].buckets().get(1).byteLength());

@@ -26,7 +26,9 @@ final class DataPlaneSettings {
             ctx.socketBufferLength(Math.toIntExact(c.getBytes("socket-buffer")));
         }
         if (c.hasPath("small-message-threshold")) {
-            ctx.smallMessageThreshold(Math.toIntExact(c.getBytes("small-message-threshold")));
+            // -1 (the transport's default) is not a size, so numbers are taken as they are.
+            Object raw = c.getValue("small-message-threshold").unwrapped();
+            ctx.smallMessageThreshold(raw instanceof Number n ? n.intValue() : Math.toIntExact(c.getBytes("small-message-threshold")));
         }
         if (c.hasPath("threading")) {
             String mode = c.getString("threading").toUpperCase(Locale.ROOT);

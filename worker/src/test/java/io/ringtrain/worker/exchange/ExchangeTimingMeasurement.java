@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
  * {@code mvn -B -q -pl worker -am test -Dtest=ExchangeTimingMeasurement -Dsurefire.failIfNoSpecifiedTests=false},
  * then read {@code worker/target/surefire-reports/io.ringtrain.worker.exchange.ExchangeTimingMeasurement-output.txt}.
  * All ranks share this machine's cores, so the figures show the mechanism's costs, not a cluster's. Path "auto"
- * lets the data plane send buckets under 32 KiB directly to every peer; "ring only" sends everything round the ring.
+ * lets the data plane send small buckets directly to every peer; "ring only" sends everything round the ring.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ExchangeTimingMeasurement {
