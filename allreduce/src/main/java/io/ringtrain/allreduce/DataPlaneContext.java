@@ -82,9 +82,6 @@ public final class DataPlaneContext {
         if (!embeddedDriver && aeronDirectoryName == null) {
             throw new DataPlaneException("embeddedDriver(false) needs aeronDirectoryName: the directory of the running media driver to attach to");
         }
-        if (aeronDirectoryName == null) {
-            aeronDirectoryName = defaultDirectory();
-        }
         requireThat(Integer.bitCount(termLength) == 1 && termLength >= MIN_TERM_LENGTH && termLength <= MAX_TERM_LENGTH,
                 "term-length " + termLength + " must be a power of two between 64 KiB and 1 GiB");
         if (mtuLength == 0) {
@@ -117,13 +114,13 @@ public final class DataPlaneContext {
         requirePositive(peerTimeout, "peer timeout");
         idleStrategySupplier = IdleStrategies.parse(idleStrategy);
         concluded = true;
+        if (aeronDirectoryName == null) {
+            // Sized for the smallest ring; join() checks again for the real one.
+            aeronDirectoryName = DriverDirectories.defaultParent(SharedMemoryBudget.bytesPerRank(this, 2) * ranksOnHost)
+                    + File.separator + DriverDirectories.PREFIX + ProcessHandle.current().pid() + "-"
+                    + DIRECTORY_SEQUENCE.incrementAndGet();
+        }
         return this;
-    }
-
-    private static String defaultDirectory() {
-        String base = new File("/dev/shm").isDirectory() ? "/dev/shm" : System.getProperty("java.io.tmpdir");
-        return base + File.separator + DriverDirectories.PREFIX + ProcessHandle.current().pid() + "-"
-                + DIRECTORY_SEQUENCE.incrementAndGet();
     }
 
     private static void requireThat(boolean condition, String message) {
@@ -155,7 +152,10 @@ public final class DataPlaneContext {
         return endpoint;
     }
 
-    /** Directory of the media driver's files; default a fresh one under /dev/shm named after this process. */
+    /**
+     * Directory of the media driver's files; default a fresh one named after this process under /dev/shm, or under
+     * the temp directory (disk-backed, slower, with a warning) when /dev/shm is too small for this configuration.
+     */
     public DataPlaneContext aeronDirectoryName(String aeronDirectoryName) {
         checkNotConcluded();
         this.aeronDirectoryName = aeronDirectoryName;

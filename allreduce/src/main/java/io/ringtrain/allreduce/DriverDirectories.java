@@ -15,7 +15,32 @@ import java.nio.file.attribute.BasicFileAttributes;
 final class DriverDirectories {
     static final String PREFIX = "ringtrain-";
 
+    private static final System.Logger LOG = System.getLogger(DriverDirectories.class.getName());
+
     private DriverDirectories() {
+    }
+
+    /**
+     * Where driver directories go by default: /dev/shm (memory) when it has {@code neededBytes} free, else the
+     * temp directory if that does (a container's 64 MiB /dev/shm should slow a run, not stop it), else /dev/shm,
+     * where the shared-memory check will then say what to change.
+     */
+    static String defaultParent(long neededBytes) {
+        File shm = new File("/dev/shm");
+        File tmp = new File(System.getProperty("java.io.tmpdir"));
+        if (!shm.isDirectory()) {
+            return tmp.getPath();
+        }
+        if (shm.getUsableSpace() >= neededBytes) {
+            return shm.getPath();
+        }
+        if (tmp.getUsableSpace() >= neededBytes) {
+            LOG.log(System.Logger.Level.WARNING, "/dev/shm has " + Sizes.format(shm.getUsableSpace()) + " free but the data plane"
+                    + " needs " + Sizes.format(neededBytes) + ": putting Aeron's files in " + tmp + " (disk-backed, slower)."
+                    + " Mount a larger /dev/shm or lower ringtrain.aeron.term-length.");
+            return tmp.getPath();
+        }
+        return shm.getPath();
     }
 
     /** Deletes driver directories in {@code parent} whose owning process is gone; returns how many. */

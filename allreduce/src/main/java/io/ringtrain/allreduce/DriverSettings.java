@@ -9,6 +9,9 @@ import org.agrona.ErrorHandler;
 final class DriverSettings {
     /** Short linger: closed publications keep answering retransmit requests briefly, then free their memory. */
     static final long PUBLICATION_LINGER_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    static final int COUNTER_VALUES_BUFFER_LENGTH = 1 << 20;
+    /** Aeron's minimum. */
+    static final int ERROR_BUFFER_LENGTH = 4 << 20;
 
     private DriverSettings() {
     }
@@ -31,7 +34,11 @@ final class DriverSettings {
 
     /** A standalone driver that ranks of one host attach to for IPC (benchmarks, tests, one-pod multi-GPU). */
     static MediaDriver.Context base(String directory, ThreadingMode threading, ErrorHandler errors) {
+        // Aeron's defaults size the command-and-control file for thousands of streams (about 46 MiB of /dev/shm per
+        // driver); a rank has a handful, so the minimum counter space (8192 counters) suffices.
         return new MediaDriver.Context()
+                .counterValuesBufferLength(COUNTER_VALUES_BUFFER_LENGTH)
+                .errorBufferLength(ERROR_BUFFER_LENGTH)
                 .aeronDirectoryName(directory)
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)

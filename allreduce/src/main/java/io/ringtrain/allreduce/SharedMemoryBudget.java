@@ -12,8 +12,11 @@ import java.nio.file.Path;
  * little more than a bus error or a terse storage message, and a container's default /dev/shm is only 64 MiB.
  */
 public final class SharedMemoryBudget {
-    /** Command-and-control, counters, error log and loss report files of one driver, with some slack. */
-    static final long DRIVER_BASE_BYTES = 8L << 20;
+    /**
+     * One driver's command-and-control file (command buffers, 4 MiB of counter metadata for 1 MiB of counter
+     * values, 4 MiB error log; see {@link DriverSettings}) and loss report, with some slack.
+     */
+    static final long DRIVER_BASE_BYTES = 14L << 20;
     private static final long LOG_METADATA_BYTES = 4096;
 
     private SharedMemoryBudget() {
