@@ -99,4 +99,14 @@ final class ClusterNode {
         }
         return false;
     }
+
+    /** Leaves the cluster and stops the system, waiting at most {@code timeout}: the caller exits regardless. */
+    static void shutDownAndWait(ActorSystem<?> system, java.time.Duration timeout) {
+        shutDown(system);
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // Bounded on purpose.
+        }
+    }
 }

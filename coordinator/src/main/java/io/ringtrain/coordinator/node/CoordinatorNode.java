@@ -82,12 +82,7 @@ public final class CoordinatorNode implements AutoCloseable {
 
     /** Stops the node and waits for it, at most {@code timeout}. */
     public void close(Duration timeout) {
-        ClusterNode.shutDown(system);
-        try {
-            system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            // Bounded on purpose: the caller exits regardless.
-        }
+        ClusterNode.shutDownAndWait(system, timeout);
     }
 
     /** Stops the node at once, without a graceful leave: for when every worker is already gone. */

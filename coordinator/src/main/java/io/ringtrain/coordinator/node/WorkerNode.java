@@ -78,12 +78,7 @@ public final class WorkerNode implements AutoCloseable {
 
     /** Stops the node (leaving the cluster) and waits for it, at most {@code timeout}. */
     public void close(Duration timeout) {
-        ClusterNode.shutDown(system);
-        try {
-            system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            // Bounded on purpose: the caller exits regardless.
-        }
+        ClusterNode.shutDownAndWait(system, timeout);
     }
 
     @Override
