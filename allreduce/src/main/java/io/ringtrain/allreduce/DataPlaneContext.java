@@ -112,6 +112,7 @@ public final class DataPlaneContext {
         requirePositive(collectiveTimeout, "collective timeout");
         requirePositive(connectTimeout, "connect timeout");
         requirePositive(peerTimeout, "peer timeout");
+        idleStrategy = idleStrategy == null ? "" : idleStrategy.trim().toLowerCase(java.util.Locale.ROOT);
         idleStrategySupplier = IdleStrategies.parse(idleStrategy);
         concluded = true;
         if (aeronDirectoryName == null) {

@@ -26,12 +26,6 @@ final class IdleStrategies {
         if (ADAPTIVE.equals(name)) {
             return () -> new BackoffIdleStrategy(10, 10, 1_000, BACKOFF_MAX_PARK_NS);
         }
-        if (name != null && name.startsWith("backoff:")) {
-            String[] p = name.substring(8).split(",");
-            long spins = Long.parseLong(p[0]), yields = Long.parseLong(p[1]);
-            long minPark = Long.parseLong(p[2]), maxPark = Long.parseLong(p[3]);
-            return () -> new BackoffIdleStrategy(spins, yields, minPark, maxPark);
-        }
         return switch (name == null ? "" : name.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "backoff" -> () -> new BackoffIdleStrategy(50, 50, TimeUnit.MICROSECONDS.toNanos(1), BACKOFF_MAX_PARK_NS);
             case "yielding" -> YieldingIdleStrategy::new;
