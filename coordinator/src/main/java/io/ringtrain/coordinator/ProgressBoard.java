@@ -8,14 +8,15 @@ final class ProgressBoard {
 
     private final long startStep;
     private final long totalSteps;
-    private final long startNanos;
     private final ProgressReport[] latest;
     private boolean changed;
+    private long lastSteps = -1;
+    private long lastNanos;
+    private double stepsPerSecond;
 
-    ProgressBoard(int worldSize, long startStep, long totalSteps, long startNanos) {
+    ProgressBoard(int worldSize, long startStep, long totalSteps) {
         this.startStep = startStep;
         this.totalSteps = totalSteps;
-        this.startNanos = startNanos;
         this.latest = new ProgressReport[worldSize];
     }
 
@@ -47,8 +48,16 @@ final class ProgressBoard {
             rate += r.getSamplesPerSecond();
             reporting++;
         }
-        double seconds = (nowNanos - startNanos) / 1e9;
-        double stepsPerSecond = seconds > 0 ? (furthest - startStep) / seconds : 0;
+        // The rate over the last interval, smoothed: the first steps run slowly (JIT, caches), so a rate
+        // since the start would promise an ETA several times too long for most of the run.
+        if (lastSteps >= 0 && furthest > lastSteps && nowNanos > lastNanos) {
+            double recent = (furthest - lastSteps) / ((nowNanos - lastNanos) / 1e9);
+            stepsPerSecond = stepsPerSecond == 0 ? recent : 0.5 * stepsPerSecond + 0.5 * recent;
+        }
+        if (furthest != lastSteps) {
+            lastSteps = furthest;
+            lastNanos = nowNanos;
+        }
         return Optional.of(new RunEvent.Progress(furthest, totalSteps, reporting == 0 ? Double.NaN : lossSum / reporting, rate, stepsPerSecond));
     }
 }

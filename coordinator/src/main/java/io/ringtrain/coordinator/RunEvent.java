@@ -22,7 +22,7 @@ public sealed interface RunEvent {
      * @param stepsDone        steps done by the furthest rank (ranks are at most a step apart)
      * @param loss             mean over ranks of each rank's latest loss
      * @param samplesPerSecond sum over ranks of each rank's recent rate
-     * @param stepsPerSecond   since training started
+     * @param stepsPerSecond   over the last progress intervals; 0 until two reports are in
      */
     record Progress(long stepsDone, long totalSteps, double loss, double samplesPerSecond, double stepsPerSecond) implements RunEvent {
     }

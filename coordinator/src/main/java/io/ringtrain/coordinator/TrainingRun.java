@@ -21,7 +21,7 @@ final class TrainingRun {
         this.ring = ring;
         this.startStep = startStep;
         this.startNanos = startNanos;
-        this.progress = new ProgressBoard(ring.worldSize(), startStep, run.totalSteps(), startNanos);
+        this.progress = new ProgressBoard(ring.worldSize(), startStep, run.totalSteps());
         this.shards = new ShardTally(ring.worldSize());
         this.finished = new FinishedReports(ring.worldSize());
     }
