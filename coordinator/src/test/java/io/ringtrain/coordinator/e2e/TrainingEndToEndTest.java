@@ -119,4 +119,30 @@ class TrainingEndToEndTest {
         System.out.printf(Locale.ROOT, "killed at step >= 100 and resumed vs uninterrupted: parameters differ by %.3g%n", diff);
         assertTrue(diff <= 1e-5, "a resumed run must end with the uninterrupted run's parameters, differ by " + diff);
     }
+
+    @Test
+    @Order(4)
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void interruptStopsEveryProcessAndLeavesNothingBehind() throws Exception {
+        List<ProcessHandle> workers;
+        int exit;
+        try (RingtrainProcess run = RingtrainProcess.start(dir, "interrupted", local(2, "interrupted", "--steps", "1000000"))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (!Files.readString(run.out).contains("training with") && run.process.isAlive() && System.nanoTime() < deadline) {
+                run.process.waitFor(100, TimeUnit.MILLISECONDS);
+            }
+            assertTrue(run.process.isAlive(), "the run must be training when it is interrupted:\n" + run.output());
+            workers = run.process.descendants().filter(p -> p.info().command().orElse("").contains("java")).toList();
+            assertEquals(2, workers.size(), "one JVM per worker");
+            run.process.destroy(); // SIGTERM, as Ctrl-C's SIGINT: shutdown hooks run
+            assertTrue(run.process.waitFor(60, TimeUnit.SECONDS), "the launcher must exit promptly after an interrupt");
+            exit = run.process.exitValue();
+        }
+        assertTrue(exit != 0, "an interrupted run must not report success");
+        for (ProcessHandle worker : workers) {
+            worker.onExit().get(30, TimeUnit.SECONDS);
+            File[] left = new File("/dev/shm").listFiles((d, n) -> n.startsWith("ringtrain-" + worker.pid() + "-"));
+            assertTrue(left == null || left.length == 0, "worker " + worker.pid() + " left its Aeron directory behind");
+        }
+    }
 }
