@@ -89,10 +89,6 @@ final class RingState {
         return op != null && op.wireBytes() <= LATENCY_BOUND_BYTES;
     }
 
-    CollectiveException failure() {
-        return failure;
-    }
-
     // Collectives ------------------------------------------------------------------------------------------------
 
     /** Chooses the algorithm for an all-reduce of this size; every rank chooses the same way. */
