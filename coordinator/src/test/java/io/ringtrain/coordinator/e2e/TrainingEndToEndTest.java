@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.worker.model.NpyFile;
+import io.ringtrain.worker.model.ParameterDifference;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,16 +40,9 @@ class TrainingEndToEndTest {
         return args.toArray(String[]::new);
     }
 
-    /** max|a-b| / max|a|: per-element relative error is dominated by parameters that happen to be near zero. */
+    /** The equivalence measure of {@link ParameterDifference}: max|a-b| / max|a|. */
     static double relativeDifference(float[] a, float[] b) {
-        assertEquals(a.length, b.length, "parameter counts differ");
-        double maxDiff = 0;
-        double maxAbs = 0;
-        for (int i = 0; i < a.length; i++) {
-            maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-            maxAbs = Math.max(maxAbs, Math.abs(a[i]));
-        }
-        return maxDiff / maxAbs;
+        return ParameterDifference.maxRelative(a, b);
     }
 
     @Test

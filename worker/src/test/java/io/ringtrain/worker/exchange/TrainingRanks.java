@@ -78,15 +78,6 @@ final class TrainingRanks {
      * once float32 summation-order noise has been amplified by many steps (see WorldSizeIndependenceTest).
      */
     static double relativeDifference(float[] a, float[] b) {
-        if (a.length != b.length) {
-            throw new AssertionError("parameter vectors differ in length: " + a.length + " vs " + b.length);
-        }
-        double largestDifference = 0;
-        double largest = 0;
-        for (int i = 0; i < a.length; i++) {
-            largestDifference = Math.max(largestDifference, Math.abs(a[i] - b[i]));
-            largest = Math.max(largest, Math.abs(a[i]));
-        }
-        return largestDifference / largest;
+        return io.ringtrain.worker.model.ParameterDifference.maxRelative(a, b);
     }
 }

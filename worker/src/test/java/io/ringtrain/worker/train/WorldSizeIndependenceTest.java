@@ -81,13 +81,6 @@ class WorldSizeIndependenceTest {
      * of themselves after a few dozen steps while the parameter vector as a whole agrees to ~1e-7.
      */
     static double maxRelativeError(float[] a, float[] b) {
-        assertEquals(a.length, b.length);
-        double largestDifference = 0;
-        double largest = 0;
-        for (int i = 0; i < a.length; i++) {
-            largestDifference = Math.max(largestDifference, Math.abs(a[i] - b[i]));
-            largest = Math.max(largest, Math.abs(a[i]));
-        }
-        return largestDifference / largest;
+        return io.ringtrain.worker.model.ParameterDifference.maxRelative(a, b);
     }
 }
