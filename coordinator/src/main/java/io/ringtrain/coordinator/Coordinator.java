@@ -1,19 +1,31 @@
 package io.ringtrain.coordinator;
 
+import io.ringtrain.protocol.control.ProgressReport;
+import io.ringtrain.protocol.control.RegisterWorker;
+import io.ringtrain.protocol.control.StopCause;
 import io.ringtrain.protocol.control.ToCoordinator;
 import io.ringtrain.protocol.control.ToWorker;
+import io.ringtrain.protocol.control.WorkerFailed;
 import io.ringtrain.protocol.control.WorkerFinished;
 import io.ringtrain.worker.RunSettings;
+import io.ringtrain.worker.SavedShard;
+import io.ringtrain.worker.StateDigest;
 import io.ringtrain.worker.Worker;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.pekko.actor.Address;
@@ -29,25 +41,75 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
- * The coordinator of one run (a cluster singleton on role {@code coordinator}): finds workers
- * through the Receptionist, forms the ring of a generation, starts training, commits checkpoints
- * once every shard is in, and ends the run. It is never on the per-step path.
+ * The coordinator of one run (a cluster singleton on role {@code coordinator}): finds workers through the
+ * Receptionist, keeps the run's {@link Membership}, forms ring generations from it, commits checkpoints once
+ * every shard is in, re-forms the ring when a worker is lost, joins or leaves, and ends the run. It is never on
+ * the per-step path: workers step on their own, and stop together at a step boundary they agree on among
+ * themselves when the coordinator asks them to pause.
  *
- * <p>States: {@link #waitingForWorkers} -> {@link #formingRing} -> {@link #training} ->
- * {@link #ending}. Every message from a worker carries its ring generation, so re-forming the ring
- * (a later generation) can be added without changing the protocol. Losing a worker after the
- * ring formed fails the run for now (see DESIGN.md, Fault tolerance).
+ * <p>States: {@link #waitingForWorkers} -> {@link #formingRing} -> {@link #training} -> {@link #stopping} (a
+ * member was lost, or the ring pauses to let workers join or leave) -> {@link #formingRing} ... -> {@link #ending}.
+ * Each state is a function of immutable values ({@link RunState} for the run, {@link Ring} and friends for the
+ * generation) and first checks whether what just changed moves the run on. Worker messages are adapted to typed
+ * records once ({@link #adapt}); those about another ring generation than the current one are dropped in one place
+ * ({@link #receive(long)}).
  */
 public final class Coordinator {
 
     public sealed interface Command {
     }
 
-    private record FromWorker(ToCoordinator message) implements Command {
+    /**
+     * A worker's process is gone (the local launcher saw it exit, or the pod watch saw the pod go): the fastest
+     * signal there is, ahead of the data plane's timeouts and Pekko's failure detector.
+     */
+    public record WorkerExited(String workerId, String how) implements Command {
     }
+
+    /** A worker message about one ring generation; those of other generations are dropped unread. */
+    private sealed interface ForGeneration extends Command {
+        long generation();
+    }
+
+    // ---- worker messages, adapted from the wire once ({@link #adapt}) ----------------------
+
+    private record Registered(ActorRef<ToWorker> worker, RegisterWorker message) implements Command {
+    }
+
+    private record Ready(long generation, int rank, StateDigest state) implements ForGeneration {
+    }
+
+    private record Progressed(long generation, ProgressReport report) implements ForGeneration {
+    }
+
+    private record ShardReported(long generation, SavedShard shard) implements Command {
+    }
+
+    private record Finished(long generation, WorkerFinished report) implements ForGeneration {
+    }
+
+    private record Failed(WorkerFailed report) implements Command {
+    }
+
+    /** A rank's ring of {@code generation} stopped; it holds {@code state}. */
+    private record Stopped(long generation, int rank, StateDigest state, StopCause cause, String reason, boolean leaving)
+            implements ForGeneration {
+    }
+
+    private record AbortAcked(long generation, int rank) implements ForGeneration {
+    }
+
+    private record LeaveAsked(String workerId, String reason) implements Command {
+    }
+
+    private record Unreadable(String problem) implements Command {
+    }
+
+    // ---- internal -------------------------------------------------------------------------
 
     private record WorkersListed(Receptionist.Listing listing) implements Command {
     }
@@ -67,7 +129,66 @@ public final class Coordinator {
     private record CommitDone(CheckpointShards shards, Throwable error) implements Command {
     }
 
-    private enum Timer implements Command { RENDEZVOUS_TIMEOUT, SETTLED, RING_TIMEOUT, PROGRESS, SHUTDOWN_GRACE }
+    private enum Timer implements Command {
+        RENDEZVOUS_TIMEOUT, SETTLED, RING_TIMEOUT, PROGRESS, SHUTDOWN_GRACE, ABORT_ACK_TIMEOUT, STOP_TIMEOUT, LEAVE_CHECKPOINT_TIMEOUT
+    }
+
+    // ---- per-generation values ------------------------------------------------------------
+
+    /** A generation that is training. */
+    private record Generation(Ring ring, FinishedReports finished, boolean pauseRequested, boolean stepped) {
+        Generation finished(WorkerFinished report) {
+            return new Generation(ring, finished.add(report), pauseRequested, stepped);
+        }
+
+        Generation pausing() {
+            return new Generation(ring, finished, true, stepped);
+        }
+
+        Generation hasStepped() {
+            return new Generation(ring, finished, pauseRequested, true);
+        }
+    }
+
+    /** A generation whose ring is stopping: who has reported the state it holds, who acknowledged an abort, who is out. */
+    private record Stopping(Ring ring, String trigger, long triggeredAtMillis, boolean aborted, Map<Integer, Stopped> reports,
+                            Set<Integer> acked, Map<Integer, String> excluded) {
+        Stopping {
+            reports = Map.copyOf(reports);
+            acked = Set.copyOf(acked);
+            excluded = Map.copyOf(excluded);
+        }
+
+        Stopping reported(Stopped report) {
+            Map<Integer, Stopped> next = new HashMap<>(reports);
+            next.put(report.rank(), report);
+            return new Stopping(ring, trigger, triggeredAtMillis, aborted, next, acked, excluded);
+        }
+
+        Stopping acknowledged(int rank) {
+            Set<Integer> next = new HashSet<>(acked);
+            next.add(rank);
+            return new Stopping(ring, trigger, triggeredAtMillis, aborted, reports, next, excluded);
+        }
+
+        Stopping aborting() {
+            return new Stopping(ring, trigger, triggeredAtMillis, true, reports, acked, excluded);
+        }
+
+        Stopping excluding(int rank, String why) {
+            Map<Integer, String> next = new HashMap<>(excluded);
+            next.putIfAbsent(rank, why);
+            return new Stopping(ring, trigger, triggeredAtMillis, aborted, reports, acked, next);
+        }
+
+        boolean settled(int rank) {
+            return reports.containsKey(rank) || excluded.containsKey(rank);
+        }
+
+        boolean complete() {
+            return IntStream.range(0, ring.worldSize()).allMatch(this::settled);
+        }
+    }
 
     private final ActorContext<Command> context;
     private final TimerScheduler<Command> timers;
@@ -78,10 +199,7 @@ public final class Coordinator {
     private final ActorRef<ToCoordinator> self;
     private final ActorRefResolver resolver;
     private final Executor blockingIo;
-    private final Set<ActorRef<ToWorker>> welcomed = new HashSet<>();
-    private final long startNanos = System.nanoTime();
-    private long firstStepNanos;
-    private long generation;
+    /** Commits run one at a time, in step order, off the actor's thread: each waits for the one before. */
     private CompletableFuture<Void> commitChain = CompletableFuture.completedFuture(null);
 
     /**
@@ -105,9 +223,34 @@ public final class Coordinator {
         this.run = run;
         this.commits = commits;
         this.events = events;
-        this.self = context.messageAdapter(ToCoordinator.class, FromWorker::new);
+        this.self = context.messageAdapter(ToCoordinator.class, this::adapt);
         this.resolver = ActorRefResolver.get(context.getSystem());
         this.blockingIo = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+    }
+
+    /** The one place wire messages become typed commands. */
+    private Command adapt(ToCoordinator message) {
+        try {
+            return switch (message.getBodyCase()) {
+                case REGISTER -> new Registered(resolver.resolveActorRef(message.getRegister().getWorker()), message.getRegister());
+                case RING_READY -> new Ready(message.getRingReady().getGeneration(), message.getRingReady().getRank(),
+                        new StateDigest(message.getRingReady().getStepsDone(), message.getRingReady().getStateCrc32C()));
+                case PROGRESS -> new Progressed(message.getProgress().getGeneration(), message.getProgress());
+                case SHARD_SAVED -> new ShardReported(message.getShardSaved().getGeneration(),
+                        new SavedShard(message.getShardSaved().getReport(), message.getShardSaved().getDraft()));
+                case FINISHED -> new Finished(message.getFinished().getGeneration(), message.getFinished());
+                case FAILED -> new Failed(message.getFailed());
+                case STOPPED -> new Stopped(message.getStopped().getGeneration(), message.getStopped().getRank(),
+                        new StateDigest(message.getStopped().getStepsDone(), message.getStopped().getStateCrc32C()),
+                        message.getStopped().getCause(), message.getStopped().getReason(), message.getStopped().getLeaving());
+                case ABORT_ACKNOWLEDGED -> new AbortAcked(message.getAbortAcknowledged().getGeneration(),
+                        message.getAbortAcknowledged().getRank());
+                case LEAVE -> new LeaveAsked(message.getLeave().getWorkerId(), message.getLeave().getReason());
+                case BODY_NOT_SET -> new Unreadable("a worker sent a message with no body (a newer ringtrain version?)");
+            };
+        } catch (IllegalArgumentException e) {
+            return new Unreadable("a worker's " + message.getBodyCase() + " message does not make sense: " + e.getMessage());
+        }
     }
 
     private Behavior<Command> start() {
@@ -119,170 +262,336 @@ public final class Coordinator {
         cluster.subscriptions().tell(Subscribe.create(
                 context.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new), ClusterEvent.ReachabilityEvent.class));
         timers.startSingleTimer(Timer.RENDEZVOUS_TIMEOUT, settings.rendezvousTimeout());
-        OptionalLong startStep = settings.resume() ? OptionalLong.empty() : OptionalLong.of(0); // empty: not known yet
         if (settings.resume()) {
             context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(() -> commits.latestCommittedStep(run)), blockingIo),
                     CheckpointLookedUp::new);
         }
         context.getLog().info("coordinating run {}: waiting for {} to {} workers", run.runId(), settings.minWorkers(), settings.maxWorkers());
-        return waitingForWorkers(new Rendezvous(settings.maxWorkers()), startStep, false);
+        OptionalLong startStep = settings.resume() ? OptionalLong.empty() : OptionalLong.of(0); // empty: not known yet
+        return waitingForWorkers(RunState.starting(settings.maxWorkers(), run.totalSteps(), startStep, System.nanoTime()), false);
     }
 
     // ---- states ----------------------------------------------------------------------------
 
-    private Behavior<Command> waitingForWorkers(Rendezvous rendezvous, OptionalLong startStep, boolean settled) {
-        return active(Behaviors.receive(Command.class)
-                .onMessage(WorkersListed.class, listed -> {
-                    welcomeNewWorkers(listed.listing(), Optional.empty());
-                    return Behaviors.same();
-                })
-                .onMessage(FromWorker.class, m -> m.message().hasRegister(), m -> {
-                    ActorRef<ToWorker> worker = resolver.resolveActorRef(m.message().getRegister().getWorker());
-                    Optional<String> rejection = rendezvous.add(worker, m.message().getRegister());
-                    if (rejection.isPresent()) {
-                        reject(worker, rejection.get());
-                        return Behaviors.same();
-                    }
-                    events.tell(new RunEvent.WorkerRegistered(m.message().getRegister().getWorkerId(),
-                            m.message().getRegister().getDataPlaneEndpoint(), rendezvous.size(), settings.minWorkers()));
-                    if (rendezvous.size() == settings.minWorkers() && !rendezvous.isFull()) {
-                        timers.startSingleTimer(Timer.SETTLED, settings.rendezvousSettle());
-                    }
-                    return formRingIfReady(rendezvous, startStep, settled);
-                })
-                .onMessageEquals(Timer.SETTLED, () -> formRingIfReady(rendezvous, startStep, true))
+    /** No ring: before the first one, or paused below min-workers after one stopped. */
+    private Behavior<Command> waitingForWorkers(RunState state, boolean settled) {
+        if (state.startStep().isPresent()) {
+            boolean first = state.worldSizes().isEmpty();
+            NextRing.Choice choice = NextRing.choose(state.membership(), state.highestGeneration() + 1,
+                    first ? settings.initialWorkers() : settings.minWorkers(), state.startStep().getAsLong(), state.lastCommittedStep());
+            boolean full = state.membership().staying().size() >= settings.maxWorkers();
+            boolean paused = state.pendingChange().isPresent();
+            if (choice instanceof NextRing.Inconsistent inconsistent) {
+                return fail(state, inconsistent.problem());
+            }
+            if (choice instanceof NextRing.Formed formed && (full || settled || paused)) {
+                timers.cancel(Timer.RENDEZVOUS_TIMEOUT);
+                timers.cancel(Timer.SETTLED);
+                RunState next = state;
+                if (paused) { // the change that paused the run completes with this ring
+                    Ring ring = formed.ring();
+                    List<String> joined = ring.byRank().stream()
+                            .filter(r -> state.membership().member(r.worker()).flatMap(Membership.Member::state).isEmpty())
+                            .map(WorkerRegistration::workerId).toList();
+                    next = state.changing(state.pendingChange().get().formed(ring.generation(), ring.worldSize(), joined, ring.startStep()));
+                }
+                return formRing(next, formed.ring());
+            }
+            if (choice instanceof NextRing.Formed && !timers.isTimerActive(Timer.SETTLED)) {
+                timers.startSingleTimer(Timer.SETTLED, settings.rendezvousSettle());
+            }
+        }
+        return active(state, next -> waitingForWorkers(next, settled), receive(state.highestGeneration())
+                .onMessageEquals(Timer.SETTLED, () -> waitingForWorkers(state, true))
                 .onMessage(CheckpointLookedUp.class, found -> {
                     Optional<String> problem = ResumePoint.problem(run, found.step(), found.error());
                     if (problem.isPresent()) {
-                        return fail(problem.get());
+                        return fail(state, problem.get());
                     }
                     if (found.step().getAsLong() > 0) {
                         context.getLog().info("resuming run {} from the checkpoint at step {}", run.runId(), found.step().getAsLong());
                     }
-                    return formRingIfReady(rendezvous, found.step(), settled);
+                    return waitingForWorkers(state.startingFrom(found.step()), settled);
                 })
-                .onMessage(WorkerStopped.class, stopped -> workerLeftBeforeRing(rendezvous, rendezvous.remove(stopped.worker()), startStep))
-                .onMessage(MemberChanged.class, changed -> isDeparture(changed.event()),
-                        changed -> workerLeftBeforeRing(rendezvous, rendezvous.remove(changed.event().member().address()), startStep))
-                .onMessageEquals(Timer.RENDEZVOUS_TIMEOUT, () -> fail("rendezvous timed out after " + settings.rendezvousTimeout().toSeconds()
-                        + " s: " + rendezvous.size() + " of min-workers " + settings.minWorkers() + " workers registered"
-                        + (rendezvous.size() == 0 ? "" : " (" + String.join(", ", rendezvous.workerIds()) + ")")
-                        + "; start more workers, check that they reach the coordinator, or lower --min-workers")));
+                .onMessageEquals(Timer.RENDEZVOUS_TIMEOUT, () -> fail(state, waitedTooLong(state))));
     }
 
-    private Behavior<Command> formRingIfReady(Rendezvous rendezvous, OptionalLong startStep, boolean settled) {
-        boolean enough = rendezvous.isFull() || (settled && rendezvous.size() >= settings.minWorkers());
-        if (!enough || startStep.isEmpty()) {
-            return waitingForWorkers(rendezvous, startStep, settled);
-        }
-        timers.cancel(Timer.RENDEZVOUS_TIMEOUT);
-        timers.cancel(Timer.SETTLED);
-        Ring ring = rendezvous.formRing(++generation);
+    private String waitedTooLong(RunState state) {
+        List<String> live = state.membership().staying().stream().map(Membership.Member::workerId).toList();
+        String checkpoint = state.lastCommittedStep().isPresent()
+                ? "; its newest checkpoint (step " + state.lastCommittedStep().getAsLong() + ") is intact: restart with --resume"
+                : "";
+        return (state.pendingChange().isPresent() ? "the run paused at a step boundary and " : "")
+                + "did not get min-workers " + settings.minWorkers() + " within " + seconds(settings.rendezvousTimeout()) + ": "
+                + live.size() + " registered" + (live.isEmpty() ? "" : " (" + String.join(", ", live) + ")")
+                + "; start more workers, check that they reach the coordinator, or lower --min-workers" + checkpoint;
+    }
+
+    private Behavior<Command> formRing(RunState before, Ring ring) {
+        RunState state = before.formed(ring);
         for (int rank = 0; rank < ring.worldSize(); rank++) {
             ring.byRank().get(rank).worker().tell(ToWorkerMessages.ring(ring, rank));
         }
-        context.getLog().info("ring generation {} formed: {}", ring.generation(), ring.workerIds());
+        context.getLog().info("ring generation {} formed: {} from step {} ({})", ring.generation(), ring.workerIds(), ring.startStep(),
+                ring.source());
         events.tell(new RunEvent.RingFormed(ring.generation(), ring.workerIds(), ring.endpoints()));
         timers.startSingleTimer(Timer.RING_TIMEOUT, settings.ringTimeout());
-        return formingRing(ring, startStep.getAsLong(), new TreeSet<>());
+        return formingRing(state, ring, Map.of());
     }
 
-    private Behavior<Command> formingRing(Ring ring, long startStep, Set<Integer> confirmed) {
-        return inRing(ring, Behaviors.receive(Command.class)
-                .onMessage(FromWorker.class, m -> m.message().hasRingReady() && m.message().getRingReady().getGeneration() == ring.generation(), m -> {
-                    confirmed.add(m.message().getRingReady().getRank());
-                    return confirmed.size() < ring.worldSize() ? Behaviors.same() : startTraining(ring, startStep);
+    /** Assignments sent; waits until every rank joined and holds the generation's start state. */
+    private Behavior<Command> formingRing(RunState state, Ring ring, Map<Integer, StateDigest> ready) {
+        Optional<String> lost = lostMember(state, ring);
+        if (lost.isPresent()) {
+            timers.cancel(Timer.RING_TIMEOUT);
+            return stop(state, ring, lost.get(), true);
+        }
+        if (ready.size() == ring.worldSize()) {
+            timers.cancel(Timer.RING_TIMEOUT);
+            return startTraining(state, ring, ready);
+        }
+        long g = ring.generation();
+        return active(state, next -> formingRing(next, ring, ready), receive(g)
+                .onMessage(Ready.class, r -> {
+                    Map<Integer, StateDigest> next = new TreeMap<>(ready);
+                    next.put(r.rank(), r.state());
+                    return formingRing(state, ring, next);
                 })
-                .onMessageEquals(Timer.RING_TIMEOUT, () -> fail("ring generation " + ring.generation() + " did not form within "
-                        + settings.ringTimeout().toSeconds() + " s: " + IntStream.range(0, ring.worldSize()).filter(r -> !confirmed.contains(r))
-                        .mapToObj(ring::describe).collect(Collectors.joining(", ")) + " did not confirm; see their logs")));
+                .onMessage(Stopped.class, stopped -> {
+                    timers.cancel(Timer.RING_TIMEOUT);
+                    return stopping(recordStopped(state, ring, stopped), newStopping(ring, stopReason(ring, stopped), false).reported(stopped));
+                })
+                .onMessageEquals(Timer.RING_TIMEOUT, () -> stop(state, ring, "ring generation " + g + " did not form within "
+                        + seconds(settings.ringTimeout()) + ": " + IntStream.range(0, ring.worldSize()).filter(r -> !ready.containsKey(r))
+                        .mapToObj(ring::describe).collect(Collectors.joining(", ")) + " did not confirm", true)));
     }
 
-    private Behavior<Command> startTraining(Ring ring, long startStep) {
-        timers.cancel(Timer.RING_TIMEOUT);
-        boolean restore = startStep > 0;
-        ToWorker start = ToWorkerMessages.start(ring.generation(), startStep, restore);
+    private Behavior<Command> startTraining(RunState before, Ring ring, Map<Integer, StateDigest> ready) {
+        StateDigest first = ready.get(0);
+        StateDigest expected = ring.expected().orElse(first);
+        for (Map.Entry<Integer, StateDigest> r : ready.entrySet()) {
+            if (!r.getValue().equals(expected) || r.getValue().stepsDone() != ring.startStep()) {
+                return fail(before, "ring generation " + ring.generation() + " cannot start: " + ring.describe(r.getKey()) + " holds "
+                        + r.getValue() + " but every rank must hold " + expected + " (step " + ring.startStep() + ")");
+            }
+        }
+        Membership membership = before.membership();
+        for (WorkerRegistration r : ring.byRank()) {
+            membership = membership.reported(r.worker(), expected);
+        }
+        RunState state = before.withMembership(membership).trainingStarted(System.nanoTime());
+        ToWorker start = ToWorkerMessages.start(ring.generation());
         ring.byRank().forEach(r -> r.worker().tell(start));
-        context.getLog().info("training generation {} with {} workers from step {}", ring.generation(), ring.worldSize(), startStep);
-        events.tell(new RunEvent.TrainingStarted(ring.generation(), ring.worldSize(), startStep, restore));
-        timers.startTimerWithFixedDelay(Timer.PROGRESS, run.progressInterval());
-        return training(new TrainingRun(ring, startStep, run, System.nanoTime()));
+        context.getLog().info("training generation {} with {} workers from step {}", ring.generation(), ring.worldSize(), ring.startStep());
+        events.tell(new RunEvent.TrainingStarted(ring.generation(), ring.worldSize(), ring.startStep(),
+                ring.source() == io.ringtrain.protocol.control.StateSource.STATE_CHECKPOINT));
+        if (!timers.isTimerActive(Timer.PROGRESS)) {
+            timers.startTimerWithFixedDelay(Timer.PROGRESS, run.progressInterval());
+        }
+        return training(state, new Generation(ring, FinishedReports.none(ring.worldSize()), false, false));
     }
 
-    private Behavior<Command> training(TrainingRun t) {
-        long g = t.ring.generation();
-        return inRing(t.ring, Behaviors.receive(Command.class)
-                .onMessage(FromWorker.class, m -> m.message().hasProgress() && m.message().getProgress().getGeneration() == g, m -> {
-                    if (firstStepNanos == 0) {
-                        firstStepNanos = System.nanoTime();
+    private Behavior<Command> training(RunState state, Generation gen) {
+        Ring ring = gen.ring();
+        Optional<String> lost = lostMember(state, ring);
+        if (lost.isPresent()) {
+            return stop(state, ring, lost.get(), true);
+        }
+        if (gen.finished().isComplete() && state.commitsInFlight() == 0) {
+            return finish(state, gen);
+        }
+        List<String> waiting = joiners(state, ring);
+        if (!waiting.isEmpty() && ring.worldSize() < settings.maxWorkers() && !gen.pauseRequested()
+                && gen.finished().byRank().isEmpty()) {
+            String reason = String.join(", ", waiting) + (waiting.size() == 1 ? " wants" : " want") + " to join";
+            context.getLog().info("pausing ring generation {} at the next step boundary: {}", ring.generation(), reason);
+            ToWorker pause = ToWorkerMessages.pause(ring.generation(), reason);
+            ring.byRank().forEach(r -> r.worker().tell(pause));
+            events.tell(new RunEvent.RingStopping(ring.generation(), reason));
+            return training(state.changing(pendingChange(ring, reason)), gen.pausing());
+        }
+        long g = ring.generation();
+        return active(state, next -> training(next, gen), receive(g)
+                .onMessage(Progressed.class, p -> {
+                    long now = System.nanoTime();
+                    RunState next = state.withProgress(state.progress().add(p.report())).firstStepAt(now);
+                    if (!gen.stepped() && p.report().getStepsDone() > ring.startStep()) {
+                        next = reformed(next);
+                        return training(next, gen.hasStepped());
                     }
-                    t.progress.add(m.message().getProgress());
-                    return Behaviors.same();
+                    return training(next, gen);
                 })
                 .onMessageEquals(Timer.PROGRESS, () -> {
-                    t.progress.takeIfChanged(System.nanoTime()).ifPresent(events::tell);
-                    return Behaviors.same();
+                    ProgressBoard.Taken taken = state.progress().takeIfChanged(System.nanoTime());
+                    taken.progress().ifPresent(events::tell);
+                    return training(state.withProgress(taken.board()), gen);
                 })
-                .onMessage(FromWorker.class, m -> m.message().hasShardSaved() && m.message().getShardSaved().getGeneration() == g,
-                        m -> onShardSaved(t, m.message().getShardSaved()))
-                .onMessage(CommitDone.class, done -> {
-                    if (done.error() != null) {
-                        return fail("committing the checkpoint at step " + done.shards().step() + " failed: " + BlockingCalls.rootMessage(done.error()));
+                .onMessage(Finished.class, f -> {
+                    context.getLog().info("{} finished at step {}", ring.describe(f.report().getRank()), f.report().getStepsDone());
+                    return training(state, gen.finished(f.report()));
+                })
+                .onMessage(Stopped.class, stopped -> {
+                    RunState next = recordStopped(state, ring, stopped);
+                    String reason = stopReason(ring, stopped);
+                    if (next.pendingChange().isEmpty()) {
+                        next = next.changing(pendingChange(ring, reason));
                     }
-                    t.committed(done.shards().step());
-                    context.getLog().info("checkpoint at step {} committed", done.shards().step());
-                    events.tell(new RunEvent.CheckpointCommitted(done.shards().step(), done.shards().worldSize()));
-                    return finishIfDone(t);
-                })
-                .onMessage(FromWorker.class, m -> m.message().hasFinished() && m.message().getFinished().getGeneration() == g, m -> {
-                    WorkerFinished finished = m.message().getFinished();
-                    t.finished.add(finished);
-                    context.getLog().info("{} finished at step {}", t.ring.describe(finished.getRank()), finished.getStepsDone());
-                    return finishIfDone(t);
+                    events.tell(new RunEvent.RingStopping(g, reason));
+                    Stopping s = newStopping(ring, next.pendingChange().get().trigger(), false).reported(stopped);
+                    if (stopped.cause() == StopCause.STOP_BROKEN) {
+                        s = abort(s, reason);
+                    } else {
+                        // The ranks agree on the stop step inside their own all-reduce, so the others stop after the
+                        // same step anyway; telling them too costs nothing and covers a session without that vote.
+                        ToWorker pause = ToWorkerMessages.pause(g, reason);
+                        ring.byRank().stream().filter(r -> !r.worker().equals(ring.byRank().get(stopped.rank()).worker()))
+                                .forEach(r -> r.worker().tell(pause));
+                    }
+                    return stopping(next, s);
                 }));
     }
 
-    private Behavior<Command> onShardSaved(TrainingRun t, io.ringtrain.protocol.control.ShardSaved report) {
-        Optional<CheckpointShards> complete;
-        try {
-            complete = t.shards.add(ShardTally.fromReport(report));
-        } catch (IllegalArgumentException e) {
-            return fail(e.getMessage());
+    /** The ring of {@code s.ring()} is stopping: waits until every member has stopped and reported, or is out. */
+    private Behavior<Command> stopping(RunState before, Stopping initial) {
+        RunState state = before;
+        Stopping s = initial;
+        for (int rank = 0; rank < s.ring().worldSize(); rank++) {
+            Optional<Membership.Member> m = state.membership().member(s.ring().byRank().get(rank).worker());
+            if (m.isPresent() && !m.get().alive() && !s.settled(rank)) {
+                s = s.excluding(rank, m.get().goneBecause());
+            }
         }
-        complete.ifPresent(shards -> {
-            t.commitsInFlight++;
-            // Chained so commits run one at a time, in step order, off the actor's thread.
-            commitChain = commitChain.handle((ok, error) -> null)
-                    .thenRunAsync(() -> BlockingCalls.call(() -> {
-                        commits.commit(run, shards);
-                        return null;
-                    }), blockingIo);
-            context.pipeToSelf(commitChain, (ok, error) -> new CommitDone(shards, error));
-        });
-        return Behaviors.same();
+        if (s.complete()) {
+            timers.cancel(Timer.ABORT_ACK_TIMEOUT);
+            timers.cancel(Timer.STOP_TIMEOUT);
+            return stopped(state, s);
+        }
+        if (!timers.isTimerActive(Timer.STOP_TIMEOUT)) {
+            timers.startSingleTimer(Timer.STOP_TIMEOUT, settings.stopTimeout());
+        }
+        Stopping current = s;
+        Ring ring = s.ring();
+        return active(state, next -> stopping(next, current), receive(ring.generation())
+                .onMessage(Stopped.class, stopped -> {
+                    RunState next = recordStopped(state, ring, stopped);
+                    Stopping after = current.reported(stopped);
+                    if (stopped.cause() == StopCause.STOP_BROKEN && !after.aborted()) {
+                        after = abort(after, stopReason(ring, stopped));
+                    }
+                    return stopping(next, after);
+                })
+                .onMessage(AbortAcked.class, ack -> stopping(state, current.acknowledged(ack.rank())))
+                .onMessageEquals(Timer.ABORT_ACK_TIMEOUT, () -> fence(state, current, "did not answer the abort within "
+                        + seconds(settings.abortAckTimeout()) + " (frozen, or cut off)", r -> !current.acked().contains(r)))
+                .onMessageEquals(Timer.STOP_TIMEOUT, () -> fence(state, current, "did not stop within " + seconds(settings.stopTimeout()),
+                        r -> true))
+                .onMessage(Progressed.class, p -> Behaviors.same())
+                .onMessage(Finished.class, f -> Behaviors.same()));
     }
 
-    private Behavior<Command> finishIfDone(TrainingRun t) {
-        if (!t.isDone()) {
-            return Behaviors.same();
+    /** Every member of the stopped ring has reported or is out: commit a checkpoint first if a leaver asks for one, then re-form. */
+    private Behavior<Command> stopped(RunState state, Stopping s) {
+        Optional<Long> leaveCheckpoint = leaveCheckpointStep(state, s);
+        if (leaveCheckpoint.isPresent()) {
+            long step = leaveCheckpoint.get();
+            if (!run.checkpointDueAfter(step)) { // a due checkpoint is being saved already
+                ToWorker save = ToWorkerMessages.save(s.ring().generation(), step);
+                s.ring().byRank().forEach(r -> r.worker().tell(save));
+            }
+            context.getLog().info("committing a checkpoint at step {} before {} leaves", step, leavers(state, s.ring()));
+            timers.startSingleTimer(Timer.LEAVE_CHECKPOINT_TIMEOUT, settings.stopTimeout());
+            return savingBeforeLeave(state, s, step);
         }
-        List<Long> incomplete = t.shards.incompleteSteps();
+        return reform(state, s);
+    }
+
+    /** The newest committed checkpoint is too old for a worker that leaves on purpose: wait (bounded) for one at the stop step. */
+    private Behavior<Command> savingBeforeLeave(RunState state, Stopping s, long step) {
+        if (state.lastCommittedStep().orElse(-1) >= step) {
+            timers.cancel(Timer.LEAVE_CHECKPOINT_TIMEOUT);
+            return reform(state, s);
+        }
+        return active(state, next -> savingBeforeLeave(next, s, step), receive(s.ring().generation())
+                .onMessageEquals(Timer.LEAVE_CHECKPOINT_TIMEOUT, () -> {
+                    context.getLog().warn("the checkpoint at step {} was not committed within {}; going on without it", step,
+                            seconds(settings.stopTimeout()));
+                    return reform(state, s);
+                }));
+    }
+
+    /** Releases the leavers and forms the next generation, or waits below min-workers. */
+    private Behavior<Command> reform(RunState before, Stopping s) {
+        long stoppedAt = s.reports().values().stream().mapToLong(r -> r.state().stepsDone()).max().orElse(0);
+        Map<String, String> left = new LinkedHashMap<>();
+        s.excluded().forEach((rank, why) -> left.put(s.ring().byRank().get(rank).workerId(), why));
+        RunState state = before;
+        for (Stopped report : s.reports().values()) {
+            if (report.leaving()) {
+                WorkerRegistration leaver = s.ring().byRank().get(report.rank());
+                leaver.worker().tell(ToWorkerMessages.released("the ring goes on without it from step " + stoppedAt));
+                state = state.withMembership(state.membership().gone(leaver.worker(), "left: " + report.reason()));
+                left.put(leaver.workerId(), "left: " + report.reason());
+            }
+        }
+        MembershipChange change = state.pendingChange().orElse(pendingChange(s.ring(), s.trigger()));
+        NextRing.Choice choice = NextRing.choose(state.membership(), state.highestGeneration() + 1, settings.minWorkers(),
+                state.startStep().orElse(0), state.lastCommittedStep());
+        long now = System.currentTimeMillis();
+        if (choice instanceof NextRing.Inconsistent inconsistent) {
+            return fail(state, inconsistent.problem());
+        }
+        if (choice instanceof NextRing.TooFew tooFew) {
+            state = state.changing(new MembershipChange(change.fromGeneration(), change.fromGeneration(), change.worldSizeBefore(), 0,
+                    change.trigger(), List.of(), left, change.triggeredAtMillis(), now, 0, stoppedAt, 0));
+            context.getLog().warn("run {} paused after step {}: {}", run.runId(), stoppedAt, tooFew.describe());
+            events.tell(new RunEvent.WaitingForWorkers(stoppedAt, tooFew.live(), tooFew.minWorkers()));
+            timers.startSingleTimer(Timer.RENDEZVOUS_TIMEOUT, settings.rendezvousTimeout());
+            return waitingForWorkers(state, true);
+        }
+        Ring next = ((NextRing.Formed) choice).ring();
+        Set<String> stayed = new HashSet<>(s.ring().workerIds());
+        stayed.removeAll(left.keySet());
+        List<String> joined = next.workerIds().stream().filter(id -> !stayed.contains(id)).toList();
+        state = state.changing(new MembershipChange(s.ring().generation(), next.generation(), s.ring().worldSize(), next.worldSize(),
+                change.trigger(), joined, left, change.triggeredAtMillis(), now, 0, next.startStep(),
+                Math.max(0, stoppedAt - next.startStep())));
+        return formRing(state, next);
+    }
+
+    /** The run's end: every rank of the last generation finished and every checkpoint is committed. */
+    private Behavior<Command> finish(RunState state, Generation gen) {
+        List<Long> incomplete = state.shards().incompleteSteps(gen.ring().generation());
         if (!incomplete.isEmpty()) {
-            return fail("every worker finished but the checkpoints at steps " + incomplete + " are missing shards; they were not committed");
+            return fail(state, "every worker finished but the checkpoints at steps " + incomplete + " are missing shards; they were not committed");
         }
         long now = System.nanoTime();
-        t.progress.takeIfChanged(now).ifPresent(events::tell);
-        RunResult result = t.result(run, now, startNanos, firstStepNanos == 0 ? now : firstStepNanos);
+        ProgressBoard.Taken taken = state.progress().takeIfChanged(now);
+        taken.progress().ifPresent(events::tell);
+        RunResult result = result(state, gen, now);
         context.getLog().info("run {} finished {} steps with {} workers", run.runId(), result.stepsDone(), result.worldSize());
-        return ending(ToWorkerMessages.end(true, ""), new RunEvent.RunFinished(result));
+        return ending(state, ToWorkerMessages.end(true, ""), new RunEvent.RunFinished(result));
+    }
+
+    private RunResult result(RunState state, Generation gen, long nowNanos) {
+        FinishedReports f = gen.finished();
+        long trainingStart = state.trainingStartNanos() == 0 ? state.startedNanos() : state.trainingStartNanos();
+        double seconds = (nowNanos - trainingStart) / 1e9;
+        long stepsDone = f.stepsDone();
+        double samplesPerSecond = seconds > 0 ? (stepsDone - state.trainingStartStep()) * (double) run.globalBatch() / seconds : 0;
+        long firstStep = state.firstStepNanos() == 0 ? nowNanos : state.firstStepNanos();
+        return new RunResult(run.runId(), gen.ring().worldSize(), state.trainingStartStep(), stepsDone, f.meanFinalLoss(), f.accuracy(),
+                samplesPerSecond, state.checkpointsCommitted(), state.lastCommittedStep(),
+                Duration.ofNanos(Math.max(0, firstStep - state.startedNanos())), Duration.ofNanos(nowNanos - state.startedNanos()),
+                f.meanMetrics(), gen.ring().generation(), state.changes());
     }
 
     /** Tells every worker the run is over, waits (bounded) until they left the cluster, then reports and stops. */
-    private Behavior<Command> ending(ToWorker end, RunEvent last) {
+    private Behavior<Command> ending(RunState state, ToWorker end, RunEvent last) {
         timers.cancelAll();
-        welcomed.forEach(w -> w.tell(end));
+        events.tell(new RunEvent.RunEnding(last instanceof RunEvent.RunFinished));
+        state.welcomed().forEach(w -> w.tell(end));
         Set<Address> remaining = new HashSet<>();
-        Set<Address> workerAddresses = welcomed.stream().map(w -> w.path().address()).collect(Collectors.toSet());
+        Set<Address> workerAddresses = state.welcomed().stream().map(w -> w.path().address()).collect(Collectors.toSet());
         Cluster.get(context.getSystem()).state().getMembers().forEach(member -> {
             if (workerAddresses.contains(member.address()) && member.status() != MemberStatus.removed()) {
                 remaining.add(member.address());
@@ -297,9 +606,17 @@ public final class Coordinator {
                     remaining.remove(changed.event().member().address());
                     return remaining.isEmpty() ? stopWith(last) : Behaviors.same();
                 })
+                .onMessage(WorkersListed.class, listed -> {
+                    for (ActorRef<ToWorker> w : listed.listing().getServiceInstances(Worker.SERVICE_KEY)) {
+                        if (!state.welcomed().contains(w)) {
+                            w.tell(end);
+                        }
+                    }
+                    return Behaviors.same();
+                })
                 .onMessageEquals(Timer.SHUTDOWN_GRACE, () -> {
-                    context.getLog().warn("{} worker node(s) did not leave within {} s after the run ended: {}",
-                            remaining.size(), settings.shutdownGrace().toSeconds(), remaining);
+                    context.getLog().warn("{} worker node(s) did not leave within {} after the run ended: {}",
+                            remaining.size(), seconds(settings.shutdownGrace()), remaining);
                     return stopWith(last);
                 })
                 .onAnyMessage(m -> Behaviors.same())
@@ -311,34 +628,55 @@ public final class Coordinator {
         return Behaviors.stopped();
     }
 
-    // ---- handling shared by several states -------------------------------------------------
+    // ---- handling shared by every state before the end --------------------------------------
 
-    /** After the ring formed: a lost or failed worker fails the run; newcomers are turned away. */
-    private Behavior<Command> inRing(Ring ring, BehaviorBuilder<Command> state) {
-        return active(state
-                .onMessage(WorkersListed.class, listed -> {
-                    welcomeNewWorkers(listed.listing(), Optional.of("run " + run.runId() + " already formed its ring of "
-                            + ring.worldSize() + " workers; joining a running ring is not supported yet"));
+    /** A state's handlers, after the one generation filter: messages about any other generation are dropped. */
+    private BehaviorBuilder<Command> receive(long generation) {
+        return Behaviors.receive(Command.class)
+                .onMessage(ForGeneration.class, m -> m.generation() != generation, stale -> {
+                    context.getLog().debug("dropping {}: not about the current ring generation {}", stale, generation);
                     return Behaviors.same();
-                })
-                .onMessage(FromWorker.class, m -> m.message().hasRegister(), m -> {
-                    reject(resolver.resolveActorRef(m.message().getRegister().getWorker()),
-                            "run " + run.runId() + " already formed its ring; joining a running ring is not supported yet");
-                    return Behaviors.same();
-                })
-                .onMessage(WorkerStopped.class, stopped -> ring.member(stopped.worker()).isPresent(),
-                        stopped -> workerLost(ring, ring.member(stopped.worker()).get(), "its worker actor stopped"))
-                .onMessage(MemberChanged.class, changed -> isDeparture(changed.event()) && ring.memberAt(changed.event().member().address()).isPresent(),
-                        changed -> workerLost(ring, ring.memberAt(changed.event().member().address()).get(),
-                                "its node left the cluster (" + changed.event().getClass().getSimpleName() + ")")));
+                });
     }
 
-    /** Before the run ends: failures reported by workers, unreachability warnings, stale messages. */
-    private Behavior<Command> active(BehaviorBuilder<Command> state) {
-        return state
-                .onMessage(FromWorker.class, m -> m.message().hasFailed(), m -> fail("worker " + m.message().getFailed().getWorkerId()
-                        + (m.message().getFailed().getRank() >= 0 ? " (rank " + m.message().getFailed().getRank() + ")" : "")
-                        + " failed: " + m.message().getFailed().getReason()))
+    /**
+     * What every state handles the same way: workers arriving, registering, leaving or getting lost; checkpoint
+     * shards and commits; failures. Each updates the run and re-enters the current state through {@code again},
+     * which then decides whether that moves the run on.
+     */
+    private Behavior<Command> active(RunState state, Function<RunState, Behavior<Command>> again, BehaviorBuilder<Command> handlers) {
+        return handlers
+                .onMessage(WorkersListed.class, listed -> again.apply(welcomeNewWorkers(state, listed.listing())))
+                .onMessage(Registered.class, r -> again.apply(register(state, r)))
+                .onMessage(LeaveAsked.class, leave -> again.apply(leaveAsked(state, leave)))
+                .onMessage(WorkerExited.class, exited -> again.apply(state.membership().liveNamed(exited.workerId())
+                        .map(m -> lose(state, m.registration(), exited.how())).orElse(state)))
+                .onMessage(WorkerStopped.class, stopped -> again.apply(state.membership().member(stopped.worker()).filter(Membership.Member::alive)
+                        .map(m -> lose(state, m.registration(), "its worker actor stopped")).orElse(state)))
+                .onMessage(MemberChanged.class, changed -> isDeparture(changed.event()), changed -> again.apply(
+                        state.membership().liveAt(changed.event().member().address())
+                                .map(m -> lose(state, m.registration(), "its node left the cluster ("
+                                        + changed.event().getClass().getSimpleName() + ")")).orElse(state)))
+                .onMessage(ShardReported.class, shard -> {
+                    try {
+                        return again.apply(shardReported(state, shard));
+                    } catch (IllegalArgumentException e) {
+                        return fail(state, e.getMessage());
+                    }
+                })
+                .onMessage(CommitDone.class, done -> {
+                    if (done.error() != null) {
+                        return fail(state, "committing the checkpoint at step " + done.shards().step() + " failed: "
+                                + BlockingCalls.rootMessage(done.error()));
+                    }
+                    context.getLog().info("checkpoint at step {} committed", done.shards().step());
+                    events.tell(new RunEvent.CheckpointCommitted(done.shards().step(), done.shards().worldSize()));
+                    return again.apply(state.committed(done.shards().step()));
+                })
+                .onMessage(Failed.class, f -> isLiveMember(state, f.report().getWorkerId()), f -> fail(state, "worker "
+                        + f.report().getWorkerId() + (f.report().getRank() >= 0 ? " (rank " + f.report().getRank() + ")" : "")
+                        + " failed: " + f.report().getReason()))
+                .onMessage(Unreadable.class, u -> fail(state, u.problem()))
                 .onMessage(ReachabilityChanged.class, changed -> {
                     if (changed.event() instanceof ClusterEvent.UnreachableMember u) {
                         context.getLog().warn("node {} is unreachable; the split brain resolver removes it unless it comes back", u.member().address());
@@ -352,46 +690,207 @@ public final class Coordinator {
                 .build();
     }
 
-    private Behavior<Command> workerLost(Ring ring, WorkerRegistration worker, String how) {
-        int rank = ring.byRank().indexOf(worker);
-        return fail("lost worker " + ring.describe(rank) + " during ring generation " + ring.generation() + ": " + how
-                + ". Re-forming the ring without it is not supported yet; see that worker's log, then restart the run with --resume");
-    }
-
-    private Behavior<Command> workerLeftBeforeRing(Rendezvous rendezvous, Optional<WorkerRegistration> gone, OptionalLong startStep) {
-        gone.ifPresent(w -> context.getLog().warn("worker {} left before the ring formed; {} registered now", w.describe(), rendezvous.size()));
-        if (gone.isPresent() && rendezvous.size() < settings.minWorkers()) {
-            timers.cancel(Timer.SETTLED);
-            return waitingForWorkers(rendezvous, startStep, false);
-        }
-        return Behaviors.same();
-    }
-
-    private Behavior<Command> fail(String reason) {
-        context.getLog().warn("run {} failed: {}", run.runId(), reason); // also the run's last event, which callers report
-        return ending(ToWorkerMessages.end(false, reason), new RunEvent.RunFailed(reason));
-    }
-
-    private void welcomeNewWorkers(Receptionist.Listing listing, Optional<String> rejection) {
+    private RunState welcomeNewWorkers(RunState state, Receptionist.Listing listing) {
+        RunState next = state;
         for (ActorRef<ToWorker> worker : listing.getServiceInstances(Worker.SERVICE_KEY)) {
-            if (welcomed.add(worker)) {
+            if (!next.welcomed().contains(worker)) {
                 context.watchWith(worker, new WorkerStopped(worker));
-                if (rejection.isPresent()) {
-                    reject(worker, rejection.get());
-                } else {
-                    worker.tell(ToWorkerMessages.welcome(resolver.toSerializationFormat(self), run));
-                }
+                worker.tell(ToWorkerMessages.welcome(resolver.toSerializationFormat(self), run));
+                next = next.welcomedAlso(worker);
             }
         }
+        return next;
     }
 
-    private void reject(ActorRef<ToWorker> worker, String reason) {
-        context.getLog().warn("turning away worker at {}: {}", worker.path().address(), reason);
-        worker.tell(ToWorkerMessages.rejected(reason));
+    private RunState register(RunState state, Registered r) {
+        Membership.Registration registration = state.membership().register(r.worker(), r.message());
+        if (registration.rejection().isPresent()) {
+            context.getLog().warn("turning away worker at {}: {}", r.worker().path().address(), registration.rejection().get());
+            r.worker().tell(ToWorkerMessages.rejected(registration.rejection().get()));
+            return state;
+        }
+        if (!registration.isNew()) {
+            return state;
+        }
+        events.tell(new RunEvent.WorkerRegistered(r.message().getWorkerId(), r.message().getDataPlaneEndpoint(),
+                registration.membership().staying().size(), settings.minWorkers()));
+        return state.withMembership(registration.membership()).sawGeneration(r.message().getHighestGeneration());
+    }
+
+    /**
+     * A worker outside any ring (standby, or just registered) leaves: it is released at once. (Had an assignment to
+     * a forming ring been on its way to it, that ring sees a member gone and re-forms without it.)
+     */
+    private RunState leaveAsked(RunState state, LeaveAsked leave) {
+        Optional<Membership.Member> m = state.membership().liveNamed(leave.workerId());
+        if (m.isEmpty()) {
+            return state;
+        }
+        context.getLog().info("{} leaves: {}", m.get().registration().describe(), leave.reason());
+        m.get().registration().worker().tell(ToWorkerMessages.released("it held no place in a ring"));
+        return state.withMembership(state.membership().gone(m.get().registration().worker(), "left: " + leave.reason()));
+    }
+
+    /** A member is lost: mark it gone and down its node, so nothing waits for it and a frozen process is fenced. */
+    private RunState lose(RunState state, WorkerRegistration worker, String how) {
+        context.getLog().warn("lost {}: {}", worker.describe(), how);
+        Cluster.get(context.getSystem()).manager().tell(new Down(worker.address()));
+        return state.withMembership(state.membership().gone(worker.worker(), how));
+    }
+
+    private RunState shardReported(RunState state, ShardReported report) {
+        Optional<Integer> worldSize = state.worldSizeOf(report.generation());
+        if (worldSize.isEmpty()) {
+            throw new IllegalArgumentException("a shard report names ring generation " + report.generation() + ", which was never formed");
+        }
+        ShardTally.Added added = state.shards().add(report.generation(), worldSize.get(), report.shard());
+        if (added.complete().isEmpty()) {
+            return state.withShards(added.tally(), 0);
+        }
+        CheckpointShards shards = added.complete().get();
+        commitChain = commitChain.handle((ok, error) -> null)
+                .thenRunAsync(() -> BlockingCalls.call(() -> {
+                    commits.commit(run, shards);
+                    return null;
+                }), blockingIo);
+        context.pipeToSelf(commitChain, (ok, error) -> new CommitDone(shards, error));
+        return state.withShards(added.tally(), 1);
+    }
+
+    // ---- helpers --------------------------------------------------------------------------
+
+    /** Why the ring must stop: a member is gone or leaving. */
+    private static Optional<String> lostMember(RunState state, Ring ring) {
+        for (WorkerRegistration r : ring.byRank()) {
+            Optional<Membership.Member> m = state.membership().member(r.worker());
+            if (m.isPresent() && !m.get().alive()) {
+                return Optional.of(r.workerId() + " is gone: " + m.get().goneBecause());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Stops {@code ring} because of {@code why}: aborts it, or lets it pause at a boundary when nothing broke. */
+    private Behavior<Command> stop(RunState before, Ring ring, String why, boolean abort) {
+        RunState state = before.pendingChange().isPresent() ? before : before.changing(pendingChange(ring, why));
+        events.tell(new RunEvent.RingStopping(ring.generation(), why));
+        context.getLog().warn("ring generation {} stops: {}", ring.generation(), why);
+        Stopping s = newStopping(ring, state.pendingChange().get().trigger(), false);
+        return stopping(state, abort ? abort(s, why) : s);
+    }
+
+    private Stopping newStopping(Ring ring, String trigger, boolean aborted) {
+        return new Stopping(ring, trigger, System.currentTimeMillis(), aborted, Map.of(), Set.of(), Map.of());
+    }
+
+    /** Tells every live member of the stopping ring to abort it, and starts the acknowledgement deadline. */
+    private Stopping abort(Stopping s, String reason) {
+        if (s.aborted()) {
+            return s;
+        }
+        ToWorker abort = ToWorkerMessages.abort(s.ring().generation(), reason);
+        for (int rank = 0; rank < s.ring().worldSize(); rank++) {
+            if (!s.settled(rank)) {
+                s.ring().byRank().get(rank).worker().tell(abort);
+            }
+        }
+        timers.startSingleTimer(Timer.ABORT_ACK_TIMEOUT, settings.abortAckTimeout());
+        return s.aborting();
+    }
+
+    /** Members of the stopping ring that match {@code which} and have not reported are lost: fenced and downed. */
+    private Behavior<Command> fence(RunState before, Stopping s, String why, java.util.function.IntPredicate which) {
+        RunState state = before;
+        Stopping after = s;
+        for (int rank = 0; rank < s.ring().worldSize(); rank++) {
+            if (!s.settled(rank) && which.test(rank)) {
+                WorkerRegistration w = s.ring().byRank().get(rank);
+                state = lose(state, w, why);
+                after = after.excluding(rank, why);
+            }
+        }
+        return stopping(state, after);
+    }
+
+    private RunState recordStopped(RunState state, Ring ring, Stopped stopped) {
+        Optional<WorkerRegistration> w = ring.at(stopped.rank());
+        if (w.isEmpty()) {
+            return state;
+        }
+        Membership next = state.membership().reported(w.get().worker(), stopped.state());
+        if (stopped.leaving()) {
+            next = next.leaving(w.get().worker());
+        }
+        return state.withMembership(next);
+    }
+
+    private static String stopReason(Ring ring, Stopped stopped) {
+        String who = ring.at(stopped.rank()).map(WorkerRegistration::workerId).orElse("rank " + stopped.rank());
+        if (stopped.leaving()) {
+            return who + " leaves (" + stopped.reason() + ")";
+        }
+        return stopped.cause() == StopCause.STOP_BROKEN ? who + "'s ring broke: " + stopped.reason()
+                : "the ring paused at step " + stopped.state().stepsDone() + " (" + stopped.reason() + ")";
+    }
+
+    private static MembershipChange pendingChange(Ring ring, String trigger) {
+        return new MembershipChange(ring.generation(), ring.generation(), ring.worldSize(), ring.worldSize(), trigger, List.of(), Map.of(),
+                System.currentTimeMillis(), 0, 0, 0, 0);
+    }
+
+    /** The new generation completed its first step: the pending change is done. */
+    private RunState reformed(RunState state) {
+        if (state.pendingChange().isEmpty()) {
+            return state;
+        }
+        RunState next = state.changed(System.currentTimeMillis());
+        MembershipChange change = next.changes().get(next.changes().size() - 1);
+        context.getLog().info("ring re-formed: {}", change.describe());
+        events.tell(new RunEvent.RingReformed(change));
+        return next;
+    }
+
+    /** Staying members outside the ring: workers that registered and wait to join. */
+    private static List<String> joiners(RunState state, Ring ring) {
+        return state.membership().staying().stream().filter(m -> !ring.contains(m.registration().worker()))
+                .map(Membership.Member::workerId).toList();
+    }
+
+    private Optional<Long> leaveCheckpointStep(RunState state, Stopping s) {
+        if (settings.checkpointBeforeLeave() == 0 || !s.excluded().isEmpty() || s.reports().size() != s.ring().worldSize()) {
+            return Optional.empty();
+        }
+        boolean someoneLeaves = s.reports().values().stream().anyMatch(Stopped::leaving);
+        Set<Long> steps = s.reports().values().stream().map(r -> r.state().stepsDone()).collect(Collectors.toSet());
+        boolean cleanPause = s.reports().values().stream().allMatch(r -> r.cause() == StopCause.STOP_PAUSED);
+        if (!someoneLeaves || !cleanPause || steps.size() != 1) {
+            return Optional.empty();
+        }
+        long step = steps.iterator().next();
+        long newest = state.lastCommittedStep().orElse(state.startStep().orElse(0));
+        return step - newest >= settings.checkpointBeforeLeave() ? Optional.of(step) : Optional.empty();
+    }
+
+    private static String leavers(RunState state, Ring ring) {
+        return ring.byRank().stream().filter(r -> state.membership().member(r.worker()).map(Membership.Member::leaving).orElse(false))
+                .map(WorkerRegistration::workerId).collect(Collectors.joining(", "));
+    }
+
+    private static boolean isLiveMember(RunState state, String workerId) {
+        return state.membership().liveNamed(workerId).isPresent();
+    }
+
+    private Behavior<Command> fail(RunState state, String reason) {
+        context.getLog().warn("run {} failed: {}", run.runId(), reason); // also the run's last event, which callers report
+        return ending(state, ToWorkerMessages.end(false, reason), new RunEvent.RunFailed(reason));
     }
 
     private static boolean isDeparture(ClusterEvent.MemberEvent event) {
         return event instanceof ClusterEvent.MemberRemoved || event instanceof ClusterEvent.MemberExited
                 || event instanceof ClusterEvent.MemberLeft || event instanceof ClusterEvent.MemberDowned;
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 }

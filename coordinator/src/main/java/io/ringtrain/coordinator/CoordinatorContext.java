@@ -10,10 +10,14 @@ public final class CoordinatorContext {
 
     private int minWorkers = 1;
     private int maxWorkers = 1;
+    private int initialWorkers;
     private Duration rendezvousTimeout = Duration.ofSeconds(120);
     private Duration rendezvousSettle = Duration.ofSeconds(2);
     private Duration ringTimeout = Duration.ofSeconds(120);
     private Duration shutdownGrace = Duration.ofSeconds(15);
+    private Duration abortAckTimeout = Duration.ofSeconds(2);
+    private Duration stopTimeout = Duration.ofSeconds(60);
+    private long checkpointBeforeLeave;
     private boolean resume;
     private boolean concluded;
 
@@ -23,16 +27,27 @@ public final class CoordinatorContext {
         return new CoordinatorContext()
                 .minWorkers(c.getInt("min-workers"))
                 .maxWorkers(c.getInt("max-workers"))
+                .initialWorkers(c.getInt("initial-workers"))
                 .rendezvousTimeout(c.getDuration("rendezvous-timeout"))
                 .rendezvousSettle(c.getDuration("rendezvous-settle"))
                 .ringTimeout(c.getDuration("ring-timeout"))
                 .shutdownGrace(c.getDuration("shutdown-grace"))
+                .abortAckTimeout(c.getDuration("abort-ack-timeout"))
+                .stopTimeout(c.getDuration("stop-timeout"))
+                .checkpointBeforeLeave(c.getLong("checkpoint-before-leave"))
                 .resume(c.getBoolean("resume"));
     }
 
     public CoordinatorContext conclude() {
         if (minWorkers < 1) {
             throw new IllegalArgumentException("ringtrain.coordinator.min-workers must be at least 1, got " + minWorkers);
+        }
+        if (initialWorkers == 0) {
+            initialWorkers = minWorkers;
+        }
+        if (initialWorkers < minWorkers || initialWorkers > maxWorkers) {
+            throw new IllegalArgumentException("ringtrain.coordinator.initial-workers (" + initialWorkers
+                    + ") must be between min-workers (" + minWorkers + ") and max-workers (" + maxWorkers + ")");
         }
         if (maxWorkers < minWorkers) {
             throw new IllegalArgumentException("ringtrain.coordinator.max-workers (" + maxWorkers
@@ -41,6 +56,12 @@ public final class CoordinatorContext {
         requirePositive(rendezvousTimeout, "rendezvous-timeout");
         requirePositive(ringTimeout, "ring-timeout");
         requirePositive(shutdownGrace, "shutdown-grace");
+        requirePositive(abortAckTimeout, "abort-ack-timeout");
+        requirePositive(stopTimeout, "stop-timeout");
+        if (checkpointBeforeLeave < 0) {
+            throw new IllegalArgumentException("ringtrain.coordinator.checkpoint-before-leave must be 0 (off) or a number of steps, got "
+                    + checkpointBeforeLeave);
+        }
         if (rendezvousSettle == null || rendezvousSettle.isNegative()) {
             throw new IllegalArgumentException("ringtrain.coordinator.rendezvous-settle must be 0 or more, got " + rendezvousSettle);
         }
@@ -66,6 +87,19 @@ public final class CoordinatorContext {
 
     public int minWorkers() {
         return minWorkers;
+    }
+
+    /**
+     * Workers the first ring waits for (then it forms with up to max-workers after the settle time); later rings
+     * go on with min-workers. 0: min-workers.
+     */
+    public CoordinatorContext initialWorkers(int initialWorkers) {
+        this.initialWorkers = initialWorkers;
+        return this;
+    }
+
+    public int initialWorkers() {
+        return initialWorkers;
     }
 
     /** Workers beyond this are turned away. */
@@ -116,6 +150,45 @@ public final class CoordinatorContext {
 
     public Duration shutdownGrace() {
         return shutdownGrace;
+    }
+
+    /**
+     * After the coordinator aborts a broken ring, a member that does not acknowledge within this time (its actor
+     * answers at once unless the process is frozen or cut off) is treated as lost and fenced.
+     */
+    public CoordinatorContext abortAckTimeout(Duration abortAckTimeout) {
+        this.abortAckTimeout = abortAckTimeout;
+        return this;
+    }
+
+    public Duration abortAckTimeout() {
+        return abortAckTimeout;
+    }
+
+    /**
+     * How long a live member may take to stop (finish or abort the step it is in) once its ring stops; past it the
+     * member is treated as lost. Longer than a step's compute time.
+     */
+    public CoordinatorContext stopTimeout(Duration stopTimeout) {
+        this.stopTimeout = stopTimeout;
+        return this;
+    }
+
+    public Duration stopTimeout() {
+        return stopTimeout;
+    }
+
+    /**
+     * When a worker leaves on purpose (SIGTERM, eviction) and the newest committed checkpoint is at least this many
+     * steps old, the ring commits one at the step it paused at before going on without the worker; 0: never.
+     */
+    public CoordinatorContext checkpointBeforeLeave(long steps) {
+        this.checkpointBeforeLeave = steps;
+        return this;
+    }
+
+    public long checkpointBeforeLeave() {
+        return checkpointBeforeLeave;
     }
 
     /** Start from the newest committed checkpoint of the run instead of step 0. */

@@ -1,57 +1,52 @@
 package io.ringtrain.coordinator;
 
 import io.ringtrain.protocol.control.WorkerFinished;
-import io.ringtrain.worker.RunSettings;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
-import java.util.OptionalLong;
+import java.util.TreeMap;
 
-/** The ranks' final reports, until all are in; then the run's {@link RunResult}. */
-final class FinishedReports {
+/** The final reports of one ring generation's ranks, until all are in. An immutable value. */
+record FinishedReports(int worldSize, Map<Integer, WorkerFinished> byRank) {
 
-    private final WorkerFinished[] byRank;
-    private int count;
-
-    FinishedReports(int worldSize) {
-        this.byRank = new WorkerFinished[worldSize];
+    FinishedReports {
+        byRank = java.util.Collections.unmodifiableMap(new TreeMap<>(byRank));
     }
 
-    /** Returns true once every rank has reported. */
-    boolean add(WorkerFinished report) {
-        if (byRank[report.getRank()] == null) {
-            count++;
-        }
-        byRank[report.getRank()] = report;
-        return count == byRank.length;
+    static FinishedReports none(int worldSize) {
+        return new FinishedReports(worldSize, Map.of());
+    }
+
+    FinishedReports add(WorkerFinished report) {
+        Map<Integer, WorkerFinished> next = new TreeMap<>(byRank);
+        next.put(report.getRank(), report);
+        return new FinishedReports(worldSize, next);
     }
 
     boolean isComplete() {
-        return count == byRank.length;
+        return byRank.size() == worldSize;
     }
 
-    RunResult result(RunSettings run, long startStep, Duration trainingTime, int checkpointsCommitted,
-                     OptionalLong lastCheckpointStep, Duration timeToFirstStep, Duration elapsed) {
-        double lossSum = 0;
-        long stepsDone = Long.MAX_VALUE;
-        Map<String, Double> metricSums = new HashMap<>();
-        for (WorkerFinished r : byRank) {
-            lossSum += r.getFinalLoss();
-            stepsDone = Math.min(stepsDone, r.getStepsDone());
-            r.getMetricsMap().forEach((k, v) -> metricSums.merge(k, v, Double::sum));
-        }
-        Map<String, Double> metrics = new HashMap<>();
-        metricSums.forEach((k, v) -> metrics.put(k, v / byRank.length));
-        double seconds = trainingTime.toNanos() / 1e9;
-        double samplesPerSecond = seconds > 0 ? (stepsDone - startStep) * (double) run.globalBatch() / seconds : 0;
-        return new RunResult(run.runId(), byRank.length, startStep, stepsDone, lossSum / byRank.length, accuracy(),
-                samplesPerSecond, checkpointsCommitted, lastCheckpointStep, timeToFirstStep, elapsed, metrics);
+    long stepsDone() {
+        return byRank.values().stream().mapToLong(WorkerFinished::getStepsDone).min().orElse(0);
+    }
+
+    double meanFinalLoss() {
+        return byRank.values().stream().mapToDouble(WorkerFinished::getFinalLoss).average().orElse(Double.NaN);
+    }
+
+    /** Each worker metric averaged over ranks. */
+    Map<String, Double> meanMetrics() {
+        Map<String, Double> sums = new HashMap<>();
+        byRank.values().forEach(r -> r.getMetricsMap().forEach((k, v) -> sums.merge(k, v, Double::sum)));
+        Map<String, Double> means = new HashMap<>();
+        sums.forEach((k, v) -> means.put(k, v / byRank.size()));
+        return means;
     }
 
     /** Rank 0's held-out accuracy: every rank holds the same parameters, so one evaluation is the run's. */
-    private OptionalDouble accuracy() {
-        for (WorkerFinished r : byRank) {
+    OptionalDouble accuracy() {
+        for (WorkerFinished r : byRank.values()) {
             if (r.hasHeldOutAccuracy()) {
                 return OptionalDouble.of(r.getHeldOutAccuracy());
             }

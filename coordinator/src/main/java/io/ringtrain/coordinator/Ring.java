@@ -1,13 +1,23 @@
 package io.ringtrain.coordinator;
 
 import io.ringtrain.protocol.control.RingAssignment;
+import io.ringtrain.protocol.control.StateSource;
+import io.ringtrain.worker.StateDigest;
 import java.util.List;
 import java.util.Optional;
-import org.apache.pekko.actor.Address;
+import java.util.OptionalInt;
 import org.apache.pekko.actor.typed.ActorRef;
 
-/** One generation of the ring: the workers, ordered by rank. */
-record Ring(long generation, List<WorkerRegistration> byRank) {
+/**
+ * One generation of the ring: its workers by rank, and the state it starts from.
+ *
+ * @param startStep  steps done when the generation starts
+ * @param source     where the ranks take that state from
+ * @param sourceRank for {@link StateSource#STATE_PEER}: the rank that sends it
+ * @param expected   the state every rank must hold once joined, when it is known in advance (kept or sent by a peer)
+ */
+record Ring(long generation, List<WorkerRegistration> byRank, long startStep, StateSource source, int sourceRank,
+            Optional<StateDigest> expected) {
 
     Ring {
         byRank = List.copyOf(byRank);
@@ -29,15 +39,26 @@ record Ring(long generation, List<WorkerRegistration> byRank) {
         return RingAssignment.newBuilder()
                 .setGeneration(generation).setRank(rank).setWorldSize(worldSize())
                 .addAllEndpoints(endpoints()).addAllWorkerIds(workerIds())
+                .setStartStep(startStep).setStateSource(source).setSourceRank(sourceRank)
                 .build();
     }
 
-    Optional<WorkerRegistration> memberAt(Address address) {
-        return byRank.stream().filter(r -> r.address().equals(address)).findFirst();
+    OptionalInt rankOf(ActorRef<?> worker) {
+        for (int rank = 0; rank < byRank.size(); rank++) {
+            if (byRank.get(rank).worker().equals(worker)) {
+                return OptionalInt.of(rank);
+            }
+        }
+        return OptionalInt.empty();
     }
 
-    Optional<WorkerRegistration> member(ActorRef<?> worker) {
-        return byRank.stream().filter(r -> r.worker().equals(worker)).findFirst();
+    boolean contains(ActorRef<?> worker) {
+        return rankOf(worker).isPresent();
+    }
+
+    /** The worker at {@code rank}, if the rank exists in this generation. */
+    Optional<WorkerRegistration> at(int rank) {
+        return rank >= 0 && rank < byRank.size() ? Optional.of(byRank.get(rank)) : Optional.empty();
     }
 
     /** "worker-2 (rank 2, pekko://ringtrain@127.0.0.1:40123)". */

@@ -23,11 +23,29 @@ public sealed interface RunEvent {
      * @param loss             mean over ranks of each rank's latest loss
      * @param samplesPerSecond sum over ranks of each rank's recent rate
      * @param stepsPerSecond   over the last progress intervals; 0 until two reports are in
+     * @param worldSize        ranks in the current ring
      */
-    record Progress(long stepsDone, long totalSteps, double loss, double samplesPerSecond, double stepsPerSecond) implements RunEvent {
+    record Progress(long stepsDone, long totalSteps, double loss, double samplesPerSecond, double stepsPerSecond,
+                    int worldSize) implements RunEvent {
+    }
+
+    /** The ring of {@code generation} is stopping: a member was lost, or the ring pauses to let workers join or leave. */
+    record RingStopping(long generation, String reason) implements RunEvent {
+    }
+
+    /** The run is paused at a step boundary until enough workers are back (or the rendezvous timeout ends it). */
+    record WaitingForWorkers(long stepsDone, int live, int minWorkers) implements RunEvent {
+    }
+
+    /** A new ring generation completed its first step; {@code change} says what changed and what it cost. */
+    record RingReformed(MembershipChange change) implements RunEvent {
     }
 
     record CheckpointCommitted(long step, int worldSize) implements RunEvent {
+    }
+
+    /** The run is ending (successfully or not): every worker has been told; the terminal event follows once they left. */
+    record RunEnding(boolean success) implements RunEvent {
     }
 
     /** Terminal: every worker finished and every checkpoint is committed. */

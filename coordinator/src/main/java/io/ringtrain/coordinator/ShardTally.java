@@ -2,49 +2,65 @@ package io.ringtrain.coordinator;
 
 import io.ringtrain.worker.SavedShard;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.SortedMap;
 import java.util.TreeMap;
 
-/** Shard reports per checkpoint step until every rank's is in. */
-final class ShardTally {
+/**
+ * Shard reports per checkpoint until every rank's is in, for the whole run: a save started by one ring generation
+ * may complete after the next formed. A checkpoint is one step saved by the ranks of one generation, so reports
+ * are tallied by (generation, step) and a checkpoint commits only with every shard of one generation. An immutable
+ * value.
+ */
+record ShardTally(Map<Key, List<SavedShard>> pending) {
 
-    private final int worldSize;
-    private final SortedMap<Long, SavedShard[]> pending = new TreeMap<>();
+    record Key(long generation, long step) implements Comparable<Key> {
+        @Override
+        public int compareTo(Key o) {
+            return generation != o.generation ? Long.compare(generation, o.generation) : Long.compare(step, o.step);
+        }
+    }
 
-    ShardTally(int worldSize) {
-        this.worldSize = worldSize;
+    /** The tally after one report, and the complete checkpoint if it was the last shard missing. */
+    record Added(ShardTally tally, Optional<CheckpointShards> complete) {
+    }
+
+    ShardTally {
+        pending = java.util.Collections.unmodifiableMap(new TreeMap<>(pending));
+    }
+
+    static ShardTally empty() {
+        return new ShardTally(Map.of());
     }
 
     /**
-     * Adds one rank's report; returns the complete checkpoint when it was the last one missing.
-     *
-     * @throws IllegalArgumentException when the report does not fit this ring
+     * @param worldSize the world size of the ring {@code generation}
+     * @throws IllegalArgumentException when the report does not fit that ring
      */
-    Optional<CheckpointShards> add(SavedShard shard) {
+    Added add(long generation, int worldSize, SavedShard shard) {
         if (shard.worldSize() != worldSize || shard.rank() < 0 || shard.rank() >= worldSize) {
             throw new IllegalArgumentException("shard report for step " + shard.step() + " names rank " + shard.rank()
-                    + " of " + shard.worldSize() + ", but the ring has " + worldSize + " ranks");
+                    + " of " + shard.worldSize() + ", but ring generation " + generation + " has " + worldSize + " ranks");
         }
-        SavedShard[] shards = pending.computeIfAbsent(shard.step(), s -> new SavedShard[worldSize]);
+        Key key = new Key(generation, shard.step());
+        SavedShard[] shards = pending.containsKey(key) ? pending.get(key).toArray(SavedShard[]::new) : new SavedShard[worldSize];
         shards[shard.rank()] = shard;
-        for (SavedShard s : shards) {
-            if (s == null) {
-                return Optional.empty();
-            }
+        Map<Key, List<SavedShard>> next = new TreeMap<>(pending);
+        if (Arrays.stream(shards).allMatch(s -> s != null)) {
+            next.remove(key);
+            return new Added(new ShardTally(next), Optional.of(new CheckpointShards(shard.step(), worldSize, List.of(shards))));
         }
-        pending.remove(shard.step());
-        return Optional.of(new CheckpointShards(shard.step(), worldSize, List.of(shards)));
+        next.put(key, Arrays.asList(shards));
+        return new Added(new ShardTally(next), Optional.empty());
     }
 
-    /** @throws IllegalArgumentException when the report and its draft disagree */
-    static SavedShard fromReport(io.ringtrain.protocol.control.ShardSaved message) {
-        return new SavedShard(message.getReport(), message.getDraft());
-    }
-
-    /** Steps with some shards reported but not all, e.g. for an error message. */
-    List<Long> incompleteSteps() {
-        return new ArrayList<>(pending.keySet());
+    /**
+     * Steps of ring {@code generation} with some shards reported but not all, e.g. for an error message. (Those of
+     * an earlier generation that broke can never complete: the checkpoint is skipped and the next one commits.)
+     */
+    List<Long> incompleteSteps(long generation) {
+        return new ArrayList<>(pending.keySet().stream().filter(k -> k.generation() == generation).map(Key::step).toList());
     }
 }

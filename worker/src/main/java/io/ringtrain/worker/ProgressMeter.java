@@ -1,34 +1,28 @@
 package io.ringtrain.worker;
 
-/** Samples per second on one rank: since the last report, and over the whole training time. */
-final class ProgressMeter {
+/**
+ * Samples per second on one rank, since the last report and over its whole training time; an immutable value
+ * the Worker passes from step to step.
+ */
+record ProgressMeter(long startNanos, long samplesTotal, long samplesAtReport, long nanosAtReport, double lastLoss) {
 
-    private final long startNanos;
-    private long samplesTotal;
-    private long samplesAtReport;
-    private long nanosAtReport;
-    private double lastLoss = Double.NaN;
-
-    ProgressMeter(long nowNanos) {
-        this.startNanos = nowNanos;
-        this.nanosAtReport = nowNanos;
+    static ProgressMeter startingAt(long nowNanos) {
+        return new ProgressMeter(nowNanos, 0, 0, nowNanos, Double.NaN);
     }
 
-    void stepDone(StepResult result) {
-        samplesTotal += result.samples();
-        lastLoss = result.loss();
+    ProgressMeter stepDone(StepResult result) {
+        return new ProgressMeter(startNanos, samplesTotal + result.localSamples(), samplesAtReport, nanosAtReport,
+                result.meanLoss());
     }
 
-    double lastLoss() {
-        return lastLoss;
+    /** This rank's samples per second since the last report (or the start). */
+    double intervalRate(long nowNanos) {
+        return rate(samplesTotal - samplesAtReport, nowNanos - nanosAtReport);
     }
 
-    /** Rate since the previous call; starts a new interval. */
-    double takeIntervalRate(long nowNanos) {
-        double rate = rate(samplesTotal - samplesAtReport, nowNanos - nanosAtReport);
-        samplesAtReport = samplesTotal;
-        nanosAtReport = nowNanos;
-        return rate;
+    /** The meter after a report at {@code nowNanos}: the next interval starts there. */
+    ProgressMeter reported(long nowNanos) {
+        return new ProgressMeter(startNanos, samplesTotal, samplesTotal, nowNanos, lastLoss);
     }
 
     double overallRate(long nowNanos) {

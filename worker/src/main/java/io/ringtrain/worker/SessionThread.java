@@ -28,6 +28,8 @@ final class SessionThread {
 
     private final ExecutorService executor;
     private TrainingSession session; // confined to the session thread
+    /** The open session, for {@link #abort} only: the one call that must not wait behind the others. */
+    private volatile TrainingSession aborting;
 
     SessionThread(String workerName) {
         // Daemon: a step stuck past every timeout must not keep the JVM alive after the worker gave up.
@@ -45,6 +47,7 @@ final class SessionThread {
                 throw new IllegalStateException("the training session is already open");
             }
             session = factory.open(run, worker);
+            aborting = session;
             return session.dataPlaneEndpoint();
         });
     }
@@ -59,12 +62,24 @@ final class SessionThread {
         });
     }
 
+    /**
+     * Makes whatever runs on ring {@code generation} fail now ({@link TrainingSession#abort}); called from the
+     * actor's thread while the session thread may be blocked in a collective. Does nothing before the session opened.
+     */
+    void abort(long generation, String reason) {
+        TrainingSession s = aborting;
+        if (s != null) {
+            s.abort(generation, reason);
+        }
+    }
+
     /** Closes the session if one was opened, then lets the thread end. */
     CompletionStage<Void> close(Map<String, String> mdc) {
         CompletionStage<Void> closed = submit(mdc, () -> {
             if (session != null) {
                 TrainingSession s = session;
                 session = null;
+                aborting = null;
                 s.close();
             }
             return null;

@@ -1,9 +1,14 @@
 package io.ringtrain.worker;
 
+import io.ringtrain.protocol.control.AbortAcknowledged;
+import io.ringtrain.protocol.control.FailureKind;
+import io.ringtrain.protocol.control.LeaveRequested;
 import io.ringtrain.protocol.control.ProgressReport;
 import io.ringtrain.protocol.control.RegisterWorker;
 import io.ringtrain.protocol.control.RingReady;
+import io.ringtrain.protocol.control.RingStopped;
 import io.ringtrain.protocol.control.ShardSaved;
+import io.ringtrain.protocol.control.StopCause;
 import io.ringtrain.protocol.control.ToCoordinator;
 import io.ringtrain.protocol.control.WorkerFailed;
 import io.ringtrain.protocol.control.WorkerFinished;
@@ -14,23 +19,42 @@ final class ToCoordinatorMessages {
     private ToCoordinatorMessages() {
     }
 
-    static ToCoordinator register(String workerRef, WorkerContext worker, String dataPlaneEndpoint) {
+    static ToCoordinator register(String workerRef, WorkerContext worker, String dataPlaneEndpoint, long highestGeneration) {
         RegisterWorker.Builder register = RegisterWorker.newBuilder()
-                .setWorker(workerRef).setWorkerId(worker.name()).setDataPlaneEndpoint(dataPlaneEndpoint);
+                .setWorker(workerRef).setWorkerId(worker.name()).setDataPlaneEndpoint(dataPlaneEndpoint)
+                .setHighestGeneration(highestGeneration);
         if (worker.ordinal() != WorkerContext.NO_ORDINAL) {
             register.setOrdinal(worker.ordinal());
         }
         return ToCoordinator.newBuilder().setRegister(register).build();
     }
 
-    static ToCoordinator ringReady(RingGeneration ring) {
+    static ToCoordinator ringReady(RingGeneration ring, StateDigest state) {
         return ToCoordinator.newBuilder().setRingReady(RingReady.newBuilder()
+                .setGeneration(ring.generation()).setRank(ring.rank())
+                .setStepsDone(state.stepsDone()).setStateCrc32C(state.crc32c())).build();
+    }
+
+    static ToCoordinator stopped(RingGeneration ring, StateDigest state, StopCause cause, String reason, boolean leaving) {
+        return ToCoordinator.newBuilder().setStopped(RingStopped.newBuilder()
+                .setGeneration(ring.generation()).setRank(ring.rank())
+                .setStepsDone(state.stepsDone()).setStateCrc32C(state.crc32c())
+                .setCause(cause).setReason(reason).setLeaving(leaving)).build();
+    }
+
+    static ToCoordinator abortAcknowledged(RingGeneration ring) {
+        return ToCoordinator.newBuilder().setAbortAcknowledged(AbortAcknowledged.newBuilder()
                 .setGeneration(ring.generation()).setRank(ring.rank())).build();
     }
 
-    static ToCoordinator progress(long generation, int rank, long stepsDone, double loss, double samplesPerSecond) {
+    static ToCoordinator leave(WorkerContext worker, String reason) {
+        return ToCoordinator.newBuilder().setLeave(LeaveRequested.newBuilder()
+                .setWorkerId(worker.name()).setReason(reason)).build();
+    }
+
+    static ToCoordinator progress(RingGeneration ring, long stepsDone, double loss, double samplesPerSecond) {
         return ToCoordinator.newBuilder().setProgress(ProgressReport.newBuilder()
-                .setGeneration(generation).setRank(rank).setStepsDone(stepsDone).setLoss(loss)
+                .setGeneration(ring.generation()).setRank(ring.rank()).setStepsDone(stepsDone).setLoss(loss)
                 .setSamplesPerSecond(samplesPerSecond)).build();
     }
 
@@ -39,16 +63,16 @@ final class ToCoordinatorMessages {
                 .setGeneration(generation).setReport(shard.report()).setDraft(shard.draft())).build();
     }
 
-    static ToCoordinator finished(long generation, int rank, long stepsDone, double samplesPerSecond, SessionSummary summary) {
+    static ToCoordinator finished(RingGeneration ring, long stepsDone, double samplesPerSecond, SessionSummary summary) {
         WorkerFinished.Builder finished = WorkerFinished.newBuilder()
-                .setGeneration(generation).setRank(rank).setStepsDone(stepsDone).setFinalLoss(summary.finalLoss())
+                .setGeneration(ring.generation()).setRank(ring.rank()).setStepsDone(stepsDone).setFinalLoss(summary.finalLoss())
                 .setSamplesPerSecond(samplesPerSecond).putAllMetrics(summary.metrics());
         summary.heldOutAccuracy().ifPresent(finished::setHeldOutAccuracy);
         return ToCoordinator.newBuilder().setFinished(finished).build();
     }
 
-    static ToCoordinator failed(long generation, int rank, String workerId, String reason) {
+    static ToCoordinator failed(long generation, int rank, String workerId, String reason, FailureKind kind) {
         return ToCoordinator.newBuilder().setFailed(WorkerFailed.newBuilder()
-                .setGeneration(generation).setRank(rank).setWorkerId(workerId).setReason(reason)).build();
+                .setGeneration(generation).setRank(rank).setWorkerId(workerId).setReason(reason).setKind(kind)).build();
     }
 }

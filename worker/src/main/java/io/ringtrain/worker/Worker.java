@@ -1,14 +1,15 @@
 package io.ringtrain.worker;
 
-import io.ringtrain.protocol.control.EndRun;
+import io.ringtrain.protocol.control.FailureKind;
 import io.ringtrain.protocol.control.RingAssignment;
-import io.ringtrain.protocol.control.StartTraining;
+import io.ringtrain.protocol.control.StateSource;
+import io.ringtrain.protocol.control.StopCause;
 import io.ringtrain.protocol.control.ToCoordinator;
 import io.ringtrain.protocol.control.ToWorker;
-import io.ringtrain.protocol.control.Welcome;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -23,13 +24,24 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * One worker of a run. Registers with the Receptionist, answers the coordinator's Welcome, opens
- * its {@link TrainingSession}, joins the ring of each generation, runs steps on its own, reports
- * progress every few seconds, saves checkpoint shards at the agreed steps, and finishes. Every
- * session call runs on the {@link SessionThread}; its result comes back as a message.
+ * its {@link TrainingSession}, and then, for every ring generation it is given: joins the ring,
+ * takes the state the generation starts from (fresh, a checkpoint, a peer's, or its own), steps on
+ * its own, reports progress every few seconds and saves checkpoint shards at the agreed steps.
+ * When its ring stops (the ranks agreed to pause at a step boundary, or a collective failed because
+ * a peer is gone) it reports the state it holds and waits, in {@link #standby}, for the next
+ * generation. Every session call runs on the {@link SessionThread}; its result comes back as a
+ * message.
  *
- * <p>The run ends for this worker when the coordinator sends EndRun, when the session fails, or
- * when the coordinator is lost; in every case the session is closed (bounded by the close timeout)
- * and the outcome goes to {@code outcome} before the actor stops.
+ * <p>States: {@link #awaitingWelcome} -> {@link #opening} -> {@link #standby} -> {@link #joining}
+ * -> {@link #ready} -> {@link #training} -> ({@link #standby} when the ring stops) ->
+ * {@link #finishing} -> {@link #finished} -> {@link #closing}; {@link #leaving} after a
+ * {@link Leave}. Coordinator messages are adapted to typed records once ({@link #adapt}), and those
+ * of an older ring generation are dropped in one place ({@link #receive(long)}).
+ *
+ * <p>The run ends for this worker when the coordinator sends EndRun (or releases it after it asked
+ * to leave), when the session fails in a way re-forming the ring cannot mend, or when the
+ * coordinator is lost; in every case the session is closed (bounded by the close timeout) and the
+ * outcome goes to {@code outcome} before the actor stops.
  */
 public final class Worker {
 
@@ -39,25 +51,74 @@ public final class Worker {
     public sealed interface Command {
     }
 
-    private record FromCoordinator(ToWorker message) implements Command {
+    /**
+     * Leave the run at the next step boundary (SIGTERM, pod eviction): the ring stops after the step in flight,
+     * the coordinator re-forms it without this worker, and the worker stops once released (or after its leave
+     * timeout). Its outcome is then a success.
+     */
+    public record Leave(String reason) implements Command {
     }
+
+    /** A coordinator message about one ring generation; those of older generations are dropped unread. */
+    private sealed interface ForGeneration extends Command {
+        long generation();
+    }
+
+    // ---- coordinator messages, adapted from the wire once ({@link #adapt}) ------------------
+
+    private record Welcomed(ActorRef<ToCoordinator> coordinator, RunSettings run) implements Command {
+    }
+
+    private record RingAssigned(RingGeneration ring, long startStep, StateSource source, int sourceRank) implements ForGeneration {
+        @Override
+        public long generation() {
+            return ring.generation();
+        }
+    }
+
+    private record StartRequested(long generation) implements ForGeneration {
+    }
+
+    private record PauseRequested(long generation, String reason) implements ForGeneration {
+    }
+
+    private record AbortRequested(long generation, String reason) implements ForGeneration {
+    }
+
+    private record SaveRequested(long generation, long step) implements ForGeneration {
+    }
+
+    private record Rejected(String reason) implements Command {
+    }
+
+    private record Released(String reason) implements Command {
+    }
+
+    private record RunEnded(boolean success, String reason) implements Command {
+    }
+
+    private record Unreadable(String problem) implements Command {
+    }
+
+    // ---- results of session calls, and other signals ---------------------------------------
 
     private record SessionOpened(String dataPlaneEndpoint) implements Command {
     }
 
-    private record RingJoined(RingGeneration ring) implements Command {
+    private record Joined(long generation, StateDigest state) implements Command {
     }
 
-    private record Restored(long step) implements Command {
+    private record StepDone(long generation, StepResult result, Optional<StateDigest> stoppedAt) implements Command {
     }
 
-    private record StepDone(long step, StepResult result) implements Command {
+    /** The ring of {@code generation} stopped on this rank, which now holds {@code state}. */
+    private record Stopped(long generation, StateDigest state, StopCause cause, String reason) implements Command {
     }
 
-    private record ShardDone(SavedShard shard) implements Command {
+    private record ShardDone(long generation, SavedShard shard) implements Command {
     }
 
-    private record SessionFinished(SessionSummary summary) implements Command {
+    private record SessionFinished(long generation, SessionSummary summary) implements Command {
     }
 
     private record SessionFailed(String during, Throwable cause) implements Command {
@@ -69,16 +130,43 @@ public final class Worker {
     private record CoordinatorLost(String address) implements Command {
     }
 
-    private enum Timer implements Command { WELCOME_TIMEOUT, REPORT, CLOSE_TIMEOUT }
+    private enum Timer implements Command { WELCOME_TIMEOUT, REPORT, CLOSE_TIMEOUT, LEAVE_TIMEOUT }
 
-    /** Where a worker is within a generation's training. */
-    private record Training(RingGeneration ring, long startStep, long stepsDone, int savesInFlight, ProgressMeter meter) {
-        Training stepDone() {
-            return new Training(ring, startStep, stepsDone + 1, savesInFlight, meter);
+    // ---- state, as immutable values passed from behavior to behavior -----------------------
+
+    /** What a welcomed worker carries from one ring generation to the next. */
+    private record Member(ActorRef<ToCoordinator> coordinator, RunSettings run, Optional<RingGeneration> ring, int savesInFlight,
+                          Optional<Leave> leave) {
+        Member saves(int delta) {
+            return new Member(coordinator, run, ring, savesInFlight + delta, leave);
         }
 
-        Training saves(int delta) {
-            return new Training(ring, startStep, stepsDone, savesInFlight + delta, meter);
+        Member assigned(RingGeneration next) {
+            return new Member(coordinator, run, Optional.of(next), savesInFlight, leave);
+        }
+
+        Member leaving(Leave request) {
+            return new Member(coordinator, run, ring, savesInFlight, Optional.of(request));
+        }
+
+        /** The newest generation this worker was assigned; older messages are stale. */
+        long generation() {
+            return ring.map(RingGeneration::generation).orElse(0L);
+        }
+    }
+
+    /** Where a worker is within one generation's training. */
+    private record Training(RingGeneration ring, long stepsDone, ProgressMeter meter, boolean voteToStop, boolean firstReported) {
+        Training stepDone(StepResult result) {
+            return new Training(ring, stepsDone + 1, meter.stepDone(result), voteToStop, firstReported);
+        }
+
+        Training votingToStop() {
+            return new Training(ring, stepsDone, meter, true, firstReported);
+        }
+
+        Training reported(long nowNanos) {
+            return new Training(ring, stepsDone, meter.reported(nowNanos), voteToStop, true);
         }
     }
 
@@ -89,11 +177,8 @@ public final class Worker {
     private final ActorRef<WorkerOutcome> outcome;
     private final Map<String, String> mdc;
     private final SessionThread sessionThread;
+    private final ActorRefResolver resolver;
     private final ActorRef<ToWorker> self;
-    private ActorRef<ToCoordinator> coordinator; // set once, by the Welcome
-    private RunSettings run;                     // set once, by the Welcome
-    private int rank = -1;
-    private long generation;
 
     /**
      * @param settings a concluded {@link WorkerContext}
@@ -119,178 +204,303 @@ public final class Worker {
         this.outcome = outcome;
         this.mdc = mdc;
         this.sessionThread = new SessionThread(settings.name());
-        this.self = context.messageAdapter(ToWorker.class, FromCoordinator::new);
+        this.resolver = ActorRefResolver.get(context.getSystem());
+        this.self = context.messageAdapter(ToWorker.class, this::adapt);
         context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, self));
         timers.startSingleTimer(Timer.WELCOME_TIMEOUT, settings.welcomeTimeout());
+    }
+
+    /** The one place wire messages become typed commands; a message that does not make sense is reported, not acted on. */
+    private Command adapt(ToWorker message) {
+        try {
+            return switch (message.getBodyCase()) {
+                case WELCOME -> new Welcomed(resolver.resolveActorRef(message.getWelcome().getCoordinator()),
+                        RunSettings.fromProto(message.getWelcome().getSpec()));
+                case RING -> {
+                    RingAssignment a = message.getRing();
+                    yield new RingAssigned(new RingGeneration(a.getGeneration(), a.getRank(), a.getEndpointsList()),
+                            a.getStartStep(), a.getStateSource(), a.getSourceRank());
+                }
+                case START -> new StartRequested(message.getStart().getGeneration());
+                case PAUSE -> new PauseRequested(message.getPause().getGeneration(), message.getPause().getReason());
+                case ABORT -> new AbortRequested(message.getAbort().getGeneration(), message.getAbort().getReason());
+                case SAVE -> new SaveRequested(message.getSave().getGeneration(), message.getSave().getStep());
+                case REJECTED -> new Rejected(message.getRejected().getReason());
+                case RELEASED -> new Released(message.getReleased().getReason());
+                case END -> new RunEnded(message.getEnd().getSuccess(), message.getEnd().getReason());
+                case BODY_NOT_SET -> new Unreadable("a message from the coordinator has no body (a newer ringtrain version?)");
+            };
+        } catch (IllegalArgumentException e) {
+            return new Unreadable("the coordinator's " + message.getBodyCase() + " message does not make sense: " + e.getMessage());
+        }
     }
 
     // ---- states ----------------------------------------------------------------------------
 
     private Behavior<Command> awaitingWelcome() {
         return running(Behaviors.receive(Command.class)
-                .onMessage(FromCoordinator.class, m -> m.message().hasWelcome(), m -> welcomed(m.message().getWelcome()))
+                .onMessage(Welcomed.class, this::welcomed)
+                .onMessage(Leave.class, leave -> closing(WorkerOutcome.succeeded("left before a coordinator contacted it")))
                 .onMessageEquals(Timer.WELCOME_TIMEOUT, () -> closing(WorkerOutcome.failed("no coordinator contacted worker "
                         + settings.name() + " within " + seconds(settings.welcomeTimeout()) + ": check that the coordinator is"
                         + " running and that the coordinator address (--join) or Kubernetes discovery points at it"))));
     }
 
-    private Behavior<Command> welcomed(Welcome welcome) {
+    private Behavior<Command> welcomed(Welcomed welcome) {
         timers.cancel(Timer.WELCOME_TIMEOUT);
-        coordinator = ActorRefResolver.get(context.getSystem()).resolveActorRef(welcome.getCoordinator());
-        context.watchWith(coordinator, new CoordinatorLost(coordinator.path().address().toString()));
-        try {
-            run = RunSettings.fromProto(welcome.getSpec());
-        } catch (IllegalArgumentException e) {
-            return failed("reading the run settings", e);
-        }
+        context.watchWith(welcome.coordinator(), new CoordinatorLost(welcome.coordinator().path().address().toString()));
+        RunSettings run = welcome.run();
         mdc.put("runId", run.runId());
         context.getLog().info("coordinator {} welcomed this worker to run {} (model {}, {} steps)",
-                coordinator.path().address(), run.runId(), run.model(), run.totalSteps());
+                welcome.coordinator().path().address(), run.runId(), run.model(), run.totalSteps());
         context.pipeToSelf(sessionThread.open(Map.copyOf(mdc), sessions, run, settings),
                 (endpoint, error) -> error == null ? new SessionOpened(endpoint) : new SessionFailed("opening the training session", error));
-        return opening();
+        return opening(new Member(welcome.coordinator(), run, Optional.empty(), 0, Optional.empty()));
     }
 
-    private Behavior<Command> opening() {
-        return running(Behaviors.receive(Command.class)
-                .onMessage(SessionOpened.class, this::register));
+    private Behavior<Command> opening(Member m) {
+        return running(m, this::opening, Behaviors.receive(Command.class)
+                .onMessage(SessionOpened.class, opened -> {
+                    m.coordinator().tell(ToCoordinatorMessages.register(resolver.toSerializationFormat(self), settings,
+                            opened.dataPlaneEndpoint(), m.generation()));
+                    context.getLog().info("registered with data-plane endpoint {}", opened.dataPlaneEndpoint());
+                    return m.leave().isPresent() ? leave(m, m.leave().get(), Optional.empty()) : standby(m);
+                })
+                .onMessage(Leave.class, leave -> opening(m.leaving(leave))));
     }
 
-    private Behavior<Command> register(SessionOpened opened) {
-        coordinator.tell(ToCoordinatorMessages.register(
-                ActorRefResolver.get(context.getSystem()).toSerializationFormat(self), settings, opened.dataPlaneEndpoint()));
-        context.getLog().info("registered with data-plane endpoint {}", opened.dataPlaneEndpoint());
-        return registered();
+    /** Registered, in no ring: waits for the coordinator to assign one (first, or after the last one stopped). */
+    private Behavior<Command> standby(Member m) {
+        return running(m, this::standby, receive(m.generation())
+                .onMessage(RingAssigned.class, assigned -> join(m, assigned))
+                .onMessage(SaveRequested.class, save -> {
+                    saveShard(save.generation(), save.step());
+                    return standby(m.saves(+1));
+                })
+                .onMessage(Leave.class, leave -> leave(m, leave, Optional.empty()))
+                .onMessage(AbortRequested.class, abort -> Behaviors.same()) // already stopped and reported
+                .onMessage(PauseRequested.class, pause -> Behaviors.same()));
     }
 
-    private Behavior<Command> registered() {
-        return running(Behaviors.receive(Command.class)
-                .onMessage(FromCoordinator.class, m -> m.message().hasRing(), m -> joinRing(m.message().getRing())));
-    }
-
-    private Behavior<Command> joinRing(RingAssignment assignment) {
-        RingGeneration ring;
-        try {
-            ring = new RingGeneration(assignment.getGeneration(), assignment.getRank(), assignment.getEndpointsList());
-        } catch (IllegalArgumentException e) {
-            return failed("reading the ring assignment", e);
-        }
-        rank = ring.rank();
-        generation = ring.generation();
-        mdc.put("rank", Integer.toString(rank));
-        mdc.put("generation", Long.toString(generation));
-        context.getLog().info("joining ring generation {} as rank {} of {}", generation, rank, ring.worldSize());
-        context.pipeToSelf(sessionThread.call(Map.copyOf(mdc), s -> {
+    private Behavior<Command> join(Member previous, RingAssigned a) {
+        RingGeneration ring = a.ring();
+        Member m = previous.assigned(ring);
+        mdc.put("rank", Integer.toString(ring.rank()));
+        mdc.put("generation", Long.toString(ring.generation()));
+        context.getLog().info("joining ring generation {} as rank {} of {}, from step {} ({})", ring.generation(), ring.rank(),
+                ring.worldSize(), a.startStep(), describe(a.source(), a.sourceRank()));
+        onRing(ring.generation(), "joining ring generation " + ring.generation(), s -> {
             s.joinRing(ring);
-            return ring;
-        }), (joined, error) -> error == null ? new RingJoined(joined) : new SessionFailed("joining ring generation " + ring.generation(), error));
-        return joiningRing(ring);
+            StateDigest state = switch (a.source()) {
+                case STATE_FRESH, STATE_KEEP -> s.digest();
+                case STATE_CHECKPOINT -> s.restore(a.startStep());
+                case STATE_PEER -> s.receiveState(a.sourceRank());
+                case STATE_SOURCE_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalArgumentException(
+                        "the coordinator sent no state source for generation " + ring.generation());
+            };
+            return new Joined(ring.generation(), state);
+        });
+        return joining(m, a);
     }
 
-    private Behavior<Command> joiningRing(RingGeneration ring) {
-        return running(Behaviors.receive(Command.class)
-                .onMessage(RingJoined.class, joined -> joined.ring().equals(ring), joined -> {
-                    coordinator.tell(ToCoordinatorMessages.ringReady(ring));
-                    return ready(ring);
-                }));
+    private Behavior<Command> joining(Member m, RingAssigned a) {
+        long g = a.generation();
+        return running(m, next -> joining(next, a), receive(g)
+                .onMessage(Joined.class, joined -> joined.generation() == g, joined -> {
+                    if (joined.state().stepsDone() != a.startStep()) {
+                        return fail(m, "after joining generation " + g + " this rank holds the state of step "
+                                + joined.state().stepsDone() + ", not step " + a.startStep(), FailureKind.FAILURE_INTERNAL);
+                    }
+                    if (m.leave().isPresent()) {
+                        return stopped(m, a.ring(), new Stopped(g, joined.state(), StopCause.STOP_PAUSED, "leaving"));
+                    }
+                    m.coordinator().tell(ToCoordinatorMessages.ringReady(a.ring(), joined.state()));
+                    context.getLog().info("ring generation {} joined; holding {}", g, joined.state());
+                    return ready(m, a.ring(), joined.state());
+                })
+                .onMessage(Stopped.class, stopped -> stopped.generation() == g, stopped -> stopped(m, a.ring(), stopped))
+                .onMessage(AbortRequested.class, abort -> abortRing(m, a.ring(), abort))
+                .onMessage(Leave.class, leave -> joining(m.leaving(leave), a))
+                .onMessage(PauseRequested.class, pause -> joining(m, a)));
     }
 
-    private Behavior<Command> ready(RingGeneration ring) {
-        return running(Behaviors.receive(Command.class)
-                .onMessage(FromCoordinator.class, m -> m.message().hasStart() && m.message().getStart().getGeneration() == ring.generation(),
-                        m -> start(ring, m.message().getStart()))
-                .onMessage(FromCoordinator.class, m -> m.message().hasRing(), m -> joinRing(m.message().getRing())));
+    /** Joined, holding the generation's start state: waits for every rank to be ready too. */
+    private Behavior<Command> ready(Member m, RingGeneration ring, StateDigest state) {
+        long g = ring.generation();
+        return running(m, next -> ready(next, ring, state), receive(g)
+                .onMessage(StartRequested.class, start -> start.generation() == g, start -> startTraining(m, ring, state))
+                .onMessage(RingAssigned.class, assigned -> assigned.generation() > g, assigned -> join(m, assigned))
+                .onMessage(AbortRequested.class, abort -> {
+                    m.coordinator().tell(ToCoordinatorMessages.abortAcknowledged(ring));
+                    return stopped(m, ring, new Stopped(g, state, StopCause.STOP_BROKEN, abort.reason()));
+                })
+                .onMessage(PauseRequested.class, pause -> stopped(m, ring, new Stopped(g, state, StopCause.STOP_PAUSED, pause.reason())))
+                .onMessage(Leave.class, leave -> stopped(m.leaving(leave), ring, new Stopped(g, state, StopCause.STOP_PAUSED, "leaving"))));
     }
 
-    private Behavior<Command> start(RingGeneration ring, StartTraining start) {
-        long startStep = start.getStartStep();
-        if (startStep < 0 || startStep >= run.totalSteps()) {
-            return closing(reportFailure("the coordinator asked to start at step " + startStep + " of a run of " + run.totalSteps() + " steps"));
-        }
-        if (!start.getRestore()) {
-            return startTraining(ring, startStep);
-        }
-        context.getLog().info("restoring the checkpoint at step {}", startStep);
-        context.pipeToSelf(sessionThread.call(Map.copyOf(mdc), s -> {
-            s.restore(startStep);
-            return startStep;
-        }), (step, error) -> error == null ? new Restored(step) : new SessionFailed("restoring the checkpoint at step " + startStep, error));
-        return running(Behaviors.receive(Command.class)
-                .onMessage(Restored.class, restored -> startTraining(ring, restored.step())));
-    }
-
-    private Behavior<Command> startTraining(RingGeneration ring, long startStep) {
-        context.getLog().info("training from step {} to {}", startStep, run.totalSteps());
-        timers.startTimerWithFixedDelay(Timer.REPORT, run.progressInterval());
-        return nextStep(new Training(ring, startStep, startStep, 0, new ProgressMeter(System.nanoTime())));
+    private Behavior<Command> startTraining(Member m, RingGeneration ring, StateDigest state) {
+        context.getLog().info("training generation {} from step {} to {}", ring.generation(), state.stepsDone(), m.run().totalSteps());
+        timers.startTimerWithFixedDelay(Timer.REPORT, m.run().progressInterval());
+        return nextStep(m, new Training(ring, state.stepsDone(), ProgressMeter.startingAt(System.nanoTime()), m.leave().isPresent(), false));
     }
 
     /** Submits the next step, or starts finishing once the last one is done. */
-    private Behavior<Command> nextStep(Training t) {
-        if (t.stepsDone() >= run.totalSteps()) {
-            return finishing(t);
+    private Behavior<Command> nextStep(Member m, Training t) {
+        if (t.stepsDone() >= m.run().totalSteps()) {
+            return finishing(m, t, false, false);
         }
         long step = t.stepsDone();
-        context.pipeToSelf(sessionThread.call(Map.copyOf(mdc), s -> s.runStep(step)),
-                (result, error) -> error == null ? new StepDone(step, result) : new SessionFailed("step " + step, error));
-        return training(t);
+        long g = t.ring().generation();
+        boolean vote = t.voteToStop();
+        onRing(g, "step " + step, s -> {
+            StepResult result = s.runStep(step, vote);
+            return new StepDone(g, result, result.stopAgreed() ? Optional.of(s.digest()) : Optional.empty());
+        });
+        return training(m, t);
     }
 
-    private Behavior<Command> training(Training t) {
-        return running(Behaviors.receive(Command.class)
-                .onMessage(StepDone.class, done -> done.step() == t.stepsDone(), done -> onStepDone(t, done.result()))
-                .onMessage(ShardDone.class, done -> training(onShardDone(t, done.shard())))
-                .onMessageEquals(Timer.REPORT, () -> {
-                    reportProgress(t);
-                    return Behaviors.same();
+    private Behavior<Command> training(Member m, Training t) {
+        long g = t.ring().generation();
+        return running(m, next -> training(next, t), receive(g)
+                .onMessage(StepDone.class, done -> done.generation() == g && done.result().step() == t.stepsDone(),
+                        done -> onStepDone(m, t, done))
+                .onMessage(Stopped.class, stopped -> stopped.generation() == g, stopped -> stopped(m, t.ring(), stopped))
+                .onMessage(PauseRequested.class, pause -> {
+                    context.getLog().info("asked to pause at the next step boundary: {}", pause.reason());
+                    return training(m, t.votingToStop());
                 })
-                .onMessage(FromCoordinator.class, m -> m.message().hasRing(), m -> closing(reportFailure(
-                        "the coordinator re-formed the ring during training; this version cannot rejoin a running ring"))));
+                .onMessage(Leave.class, leave -> {
+                    context.getLog().info("leaving at the next step boundary: {}", leave.reason());
+                    return training(m.leaving(leave), t.votingToStop());
+                })
+                .onMessage(AbortRequested.class, abort -> abortRing(m, t.ring(), abort))
+                .onMessageEquals(Timer.REPORT, () -> training(m, reportProgress(m, t))));
     }
 
-    private Behavior<Command> onStepDone(Training t, StepResult result) {
-        t.meter().stepDone(result);
-        Training after = t.stepDone();
-        if (after.stepsDone() == after.startStep() + 1) {
-            reportProgress(after); // right after the first step, so the coordinator sees the time to the first step
+    private Behavior<Command> onStepDone(Member m, Training before, StepDone done) {
+        Training t = before.stepDone(done.result());
+        if (!t.firstReported()) {
+            t = reportProgress(m, t); // right after the first step, so the coordinator sees when the generation got going
         }
-        if (run.checkpointDueAfter(after.stepsDone())) {
-            long step = after.stepsDone();
-            context.pipeToSelf(sessionThread.call(Map.copyOf(mdc), s -> s.saveCheckpoint(step)).thenCompose(saving -> saving),
-                    (shard, error) -> error == null ? new ShardDone(shard) : new SessionFailed("saving the checkpoint at step " + step, error));
-            after = after.saves(+1);
+        Member after = m;
+        if (m.run().checkpointDueAfter(t.stepsDone())) {
+            saveShard(t.ring().generation(), t.stepsDone());
+            after = m.saves(+1);
         }
-        return nextStep(after);
+        if (done.stoppedAt().isPresent()) {
+            reportProgress(after, t);
+            return stopped(after, t.ring(), new Stopped(t.ring().generation(), done.stoppedAt().get(), StopCause.STOP_PAUSED,
+                    "the ranks agreed to stop after step " + t.stepsDone()));
+        }
+        return nextStep(after, t);
     }
 
-    private Training onShardDone(Training t, SavedShard shard) {
-        coordinator.tell(ToCoordinatorMessages.shardSaved(generation, shard));
-        context.getLog().info("checkpoint shard for step {} saved ({} bytes)", shard.step(), shard.sizeBytes());
-        return t.saves(-1);
+    /** The ring stopped on this rank: report the state it holds, then wait for the next generation (or go, when leaving). */
+    private Behavior<Command> stopped(Member m, RingGeneration ring, Stopped stop) {
+        timers.cancel(Timer.REPORT);
+        boolean leaving = m.leave().isPresent();
+        m.coordinator().tell(ToCoordinatorMessages.stopped(ring, stop.state(), stop.cause(), stop.reason(), leaving));
+        context.getLog().info("ring generation {} stopped ({}: {}); holding {}", ring.generation(),
+                stop.cause() == StopCause.STOP_PAUSED ? "paused" : "broken", stop.reason(), stop.state());
+        return leaving ? leaving(m, Optional.of(stop.state()), false) : standby(m);
     }
 
-    /** After the last step: waits for the saves still in flight, then lets the session finish. */
-    private Behavior<Command> finishing(Training t) {
-        if (t.savesInFlight() == 0) {
+    private Behavior<Command> abortRing(Member m, RingGeneration ring, AbortRequested abort) {
+        context.getLog().info("the coordinator aborted ring generation {}: {}", ring.generation(), abort.reason());
+        sessionThread.abort(abort.generation(), abort.reason());
+        m.coordinator().tell(ToCoordinatorMessages.abortAcknowledged(ring));
+        return Behaviors.same(); // whatever runs on the ring now fails and comes back as Stopped
+    }
+
+    /** After the last step: waits for the saves still in flight, then lets the session finish (once). */
+    private Behavior<Command> finishing(Member m, Training t, boolean aborted, boolean submitted) {
+        long g = t.ring().generation();
+        if (!submitted && m.savesInFlight() == 0) {
             context.pipeToSelf(sessionThread.call(Map.copyOf(mdc), TrainingSession::finish),
-                    (summary, error) -> error == null ? new SessionFinished(summary) : new SessionFailed("finishing the run", error));
+                    (summary, error) -> error == null ? new SessionFinished(g, summary) : new SessionFailed("finishing the run", error));
+            return finishing(m, t, aborted, true);
         }
-        return running(Behaviors.receive(Command.class)
-                .onMessage(ShardDone.class, done -> finishing(onShardDone(t, done.shard())))
-                .onMessage(SessionFinished.class, finished -> onFinished(t, finished.summary()))
+        return running(m, next -> finishing(next, t, aborted, submitted), receive(g)
+                .onMessage(SessionFinished.class, finished -> onFinished(m, t, finished.summary(), aborted))
+                .onMessage(AbortRequested.class, abort -> {
+                    m.coordinator().tell(ToCoordinatorMessages.abortAcknowledged(t.ring()));
+                    return finishing(m, t, true, submitted);
+                })
+                .onMessage(Leave.class, leave -> finishing(m.leaving(leave), t, aborted, submitted))
                 .onMessageEquals(Timer.REPORT, Behaviors::same));
     }
 
-    private Behavior<Command> onFinished(Training t, SessionSummary summary) {
+    private Behavior<Command> onFinished(Member m, Training t, SessionSummary summary, boolean aborted) {
         timers.cancel(Timer.REPORT);
-        coordinator.tell(ToCoordinatorMessages.finished(generation, rank, t.stepsDone(), t.meter().overallRate(System.nanoTime()), summary));
+        m.coordinator().tell(ToCoordinatorMessages.finished(t.ring(), t.stepsDone(), t.meter().overallRate(System.nanoTime()), summary));
         context.getLog().info("finished {} steps, final loss {}", t.stepsDone(), summary.finalLoss());
-        return awaitingEnd();
+        if (m.leave().isPresent()) {
+            return closing(WorkerOutcome.succeeded("left run " + m.run().runId() + " after finishing all " + t.stepsDone() + " steps"));
+        }
+        if (aborted) {
+            return reportStateThen(m, t.ring(), StopCause.STOP_BROKEN, "aborted after finishing");
+        }
+        return finished(m, t.ring());
     }
 
-    /** Finished; the coordinator's EndRun (handled in {@link #running}) releases this worker. */
-    private Behavior<Command> awaitingEnd() {
-        return running(Behaviors.receive(Command.class));
+    /** Finished; waits for the coordinator's EndRun (handled in {@link #running}), or an abort when a peer was lost. */
+    private Behavior<Command> finished(Member m, RingGeneration ring) {
+        return running(m, next -> finished(next, ring), receive(ring.generation())
+                .onMessage(AbortRequested.class, abort -> {
+                    m.coordinator().tell(ToCoordinatorMessages.abortAcknowledged(ring));
+                    return reportStateThen(m, ring, StopCause.STOP_BROKEN, abort.reason());
+                })
+                .onMessage(RingAssigned.class, assigned -> assigned.generation() > ring.generation(), assigned -> join(m, assigned))
+                .onMessage(Leave.class, leave -> closing(WorkerOutcome.succeeded("left run " + m.run().runId() + " after finishing")))
+                .onMessage(PauseRequested.class, pause -> Behaviors.same()));
+    }
+
+    /** Reads this rank's state digest on the session thread, then reports the ring stopped. */
+    private Behavior<Command> reportStateThen(Member m, RingGeneration ring, StopCause cause, String reason) {
+        long g = ring.generation();
+        context.pipeToSelf(sessionThread.call(Map.copyOf(mdc), TrainingSession::digest),
+                (state, error) -> error == null ? new Stopped(g, state, cause, reason) : new SessionFailed("reading the state", error));
+        return awaitingState(m, ring);
+    }
+
+    private Behavior<Command> awaitingState(Member m, RingGeneration ring) {
+        long g = ring.generation();
+        return running(m, next -> awaitingState(next, ring), receive(g)
+                .onMessage(Stopped.class, stopped -> stopped.generation() == g, stopped -> stopped(m, ring, stopped))
+                .onMessage(Leave.class, leave -> awaitingState(m.leaving(leave), ring)));
+    }
+
+    /** Asks the coordinator to leave from outside any ring (standby, or just registered). */
+    private Behavior<Command> leave(Member m, Leave request, Optional<StateDigest> state) {
+        Member leaving = m.leaving(request);
+        m.coordinator().tell(ToCoordinatorMessages.leave(settings, request.reason()));
+        context.getLog().info("asked the coordinator to leave: {}", request.reason());
+        return leaving(leaving, state, false);
+    }
+
+    /**
+     * This worker asked to leave and is out of the ring: it stays to save a last shard if the coordinator asks,
+     * and goes once released and its uploads are done, or after the leave timeout.
+     */
+    private Behavior<Command> leaving(Member m, Optional<StateDigest> state, boolean released) {
+        if (!timers.isTimerActive(Timer.LEAVE_TIMEOUT)) {
+            timers.startSingleTimer(Timer.LEAVE_TIMEOUT, settings.leaveTimeout());
+        }
+        String left = "left run " + m.run().runId() + state.map(s -> " at step " + s.stepsDone()).orElse("") + ": "
+                + m.leave().map(Leave::reason).orElse("asked to");
+        if (released && m.savesInFlight() == 0) {
+            return closing(WorkerOutcome.succeeded(left));
+        }
+        return running(m, next -> leaving(next, state, released), Behaviors.receive(Command.class)
+                .onMessage(Released.class, r -> leaving(m, state, true))
+                .onMessage(SaveRequested.class, save -> {
+                    saveShard(save.generation(), save.step());
+                    return leaving(m.saves(+1), state, released);
+                })
+                .onMessageEquals(Timer.LEAVE_TIMEOUT, () -> closing(WorkerOutcome.succeeded(left + " (the coordinator did not"
+                        + " release it within " + seconds(settings.leaveTimeout()) + ")")))
+                .onMessage(Leave.class, again -> Behaviors.same())
+                .onMessage(ForGeneration.class, ignored -> Behaviors.same()));
     }
 
     /** Closes the session (bounded by the close timeout), hands over the outcome and stops. */
@@ -323,24 +533,45 @@ public final class Worker {
         return Behaviors.stopped();
     }
 
-    // ---- handling shared by every state before closing ------------------------------------
+    // ---- handling shared by several states --------------------------------------------------
 
-    /** Appends what every state handles the same way: the end of the run, failures, the coordinator's loss. */
+    /** A state's handlers, after the one generation filter: messages about generations older than {@code generation} are dropped. */
+    private BehaviorBuilder<Command> receive(long generation) {
+        return Behaviors.receive(Command.class)
+                .onMessage(ForGeneration.class, m -> m.generation() < generation, stale -> {
+                    context.getLog().debug("dropping {}: generation {} is over", stale, stale.generation());
+                    return Behaviors.same();
+                });
+    }
+
+    /** Before a coordinator welcomed this worker. */
     private Behavior<Command> running(BehaviorBuilder<Command> state) {
+        return endOfRun(state, Optional.empty()).build();
+    }
+
+    /**
+     * After the welcome: also saves that complete in the background (in whatever state the worker is by then),
+     * which {@code again} re-enters with the updated member.
+     */
+    private Behavior<Command> running(Member m, java.util.function.Function<Member, Behavior<Command>> again,
+                                      BehaviorBuilder<Command> state) {
+        return endOfRun(state.onMessage(ShardDone.class, done -> again.apply(shardDone(m, done))), Optional.of(m)).build();
+    }
+
+    private BehaviorBuilder<Command> endOfRun(BehaviorBuilder<Command> state, Optional<Member> member) {
         return state
-                .onMessage(FromCoordinator.class, m -> m.message().hasEnd(), m -> {
-                    EndRun end = m.message().getEnd();
-                    return closing(end.getSuccess()
-                            ? WorkerOutcome.succeeded("run " + (run == null ? "" : run.runId()) + " completed")
-                            : WorkerOutcome.failed("the coordinator ended the run: " + end.getReason()));
-                })
-                .onMessage(FromCoordinator.class, m -> m.message().hasRejected(), m -> closing(WorkerOutcome.failed(
-                        "the coordinator rejected worker " + settings.name() + ": " + m.message().getRejected().getReason())))
-                .onMessage(SessionFailed.class, f -> failed(f.during(), f.cause()))
+                .onMessage(RunEnded.class, end -> closing(end.success()
+                        ? WorkerOutcome.succeeded("run completed")
+                        : WorkerOutcome.failed("the coordinator ended the run: " + end.reason())))
+                .onMessage(Rejected.class, rejected -> closing(WorkerOutcome.failed(
+                        "the coordinator rejected worker " + settings.name() + ": " + rejected.reason())))
+                .onMessage(Released.class, released -> closing(WorkerOutcome.succeeded("released by the coordinator: " + released.reason())))
+                .onMessage(Unreadable.class, unreadable -> closing(WorkerOutcome.failed(unreadable.problem())))
+                .onMessage(SessionFailed.class, f -> failed(member, f.during(), f.cause()))
                 .onMessage(CoordinatorLost.class, lost -> closing(WorkerOutcome.failed(
                         "lost the coordinator at " + lost.address() + " before the run ended")))
-                .onMessage(FromCoordinator.class, m -> {
-                    context.getLog().warn("ignoring an unexpected {} from the coordinator", m.message().getBodyCase());
+                .onMessage(ForGeneration.class, m -> {
+                    context.getLog().warn("ignoring {} from the coordinator: not expected now", m);
                     return Behaviors.same();
                 })
                 .onAnyMessage(m -> {
@@ -350,27 +581,79 @@ public final class Worker {
                 .onSignal(PostStop.class, stopped -> {
                     sessionThread.close(Map.copyOf(mdc)); // the system is going down under us; release what we can
                     return Behaviors.same();
-                })
-                .build();
+                });
     }
 
-    private WorkerOutcome reportFailure(String reason) {
-        if (coordinator != null) {
-            coordinator.tell(ToCoordinatorMessages.failed(generation, rank, settings.name(), reason));
+    /**
+     * Runs {@code work} on the session thread for ring {@code generation}; a broken ring comes back as
+     * {@link Stopped} with the state this rank holds, any other failure as {@link SessionFailed}.
+     */
+    private void onRing(long generation, String during, SessionThread.SessionCall<Command> work) {
+        context.pipeToSelf(sessionThread.call(Map.copyOf(mdc), s -> {
+            try {
+                return work.apply(s);
+            } catch (SessionFailure.RingBroken broken) {
+                return new Stopped(generation, s.digest(), StopCause.STOP_BROKEN, rootMessage(broken));
+            }
+        }), (command, error) -> error == null ? command : new SessionFailed(during, error));
+    }
+
+    private void saveShard(long generation, long step) {
+        context.pipeToSelf(sessionThread.call(Map.copyOf(mdc), s -> s.saveCheckpoint(step)).thenCompose(saving -> saving),
+                (shard, error) -> error == null ? new ShardDone(generation, shard)
+                        : new SessionFailed("saving the checkpoint at step " + step, storageFailure(error)));
+    }
+
+    private Member shardDone(Member m, ShardDone done) {
+        m.coordinator().tell(ToCoordinatorMessages.shardSaved(done.generation(), done.shard()));
+        context.getLog().info("checkpoint shard for step {} saved ({} bytes)", done.shard().step(), done.shard().sizeBytes());
+        return m.saves(-1);
+    }
+
+    private Training reportProgress(Member m, Training t) {
+        long now = System.nanoTime();
+        m.coordinator().tell(ToCoordinatorMessages.progress(t.ring(), t.stepsDone(), t.meter().lastLoss(), t.meter().intervalRate(now)));
+        return t.reported(now);
+    }
+
+    private Behavior<Command> fail(Member m, String reason, FailureKind kind) {
+        m.coordinator().tell(ToCoordinatorMessages.failed(m.generation(), m.ring().map(RingGeneration::rank).orElse(-1),
+                settings.name(), reason, kind));
+        return closing(WorkerOutcome.failed(reason));
+    }
+
+    private Behavior<Command> failed(Optional<Member> member, String during, Throwable cause) {
+        String reason = during + " failed: " + rootMessage(cause);
+        return member.isPresent() ? fail(member.get(), reason, kindOf(cause)) : closing(WorkerOutcome.failed(reason));
+    }
+
+    private static FailureKind kindOf(Throwable error) {
+        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (t instanceof SessionFailure.ModelFailed) {
+            return FailureKind.FAILURE_MODEL;
         }
-        return WorkerOutcome.failed(reason);
+        if (t instanceof SessionFailure.StorageFailed) {
+            return FailureKind.FAILURE_STORAGE;
+        }
+        return FailureKind.FAILURE_INTERNAL;
     }
 
-    private Behavior<Command> failed(String during, Throwable cause) {
-        return closing(reportFailure(during + " failed: " + rootMessage(cause)));
+    private static Throwable storageFailure(Throwable error) {
+        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        return t instanceof SessionFailure ? t : new SessionFailure.StorageFailed(rootMessage(t), t);
     }
 
-    private void reportProgress(Training t) {
-        coordinator.tell(ToCoordinatorMessages.progress(generation, rank, t.stepsDone(), t.meter().lastLoss(),
-                t.meter().takeIntervalRate(System.nanoTime())));
+    private static String describe(StateSource source, int sourceRank) {
+        return switch (source) {
+            case STATE_FRESH -> "fresh state from the seed";
+            case STATE_CHECKPOINT -> "state from the committed checkpoint";
+            case STATE_PEER -> "state from rank " + sourceRank;
+            case STATE_KEEP -> "keeping its own state";
+            default -> "state from " + source;
+        };
     }
 
-    private static String rootMessage(Throwable error) {
+    static String rootMessage(Throwable error) {
         Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         String message = t.getMessage();
         return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;

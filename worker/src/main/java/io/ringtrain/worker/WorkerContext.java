@@ -23,6 +23,7 @@ public final class WorkerContext {
     private Config dataPlaneSettings = com.typesafe.config.ConfigFactory.empty();
     private Duration welcomeTimeout = Duration.ofSeconds(60);
     private Duration closeTimeout = Duration.ofSeconds(15);
+    private Duration leaveTimeout = Duration.ofSeconds(20);
     private boolean concluded;
 
     /** Reads {@code ringtrain.worker} (see reference.conf). */
@@ -36,7 +37,8 @@ public final class WorkerContext {
                 .dataPlanePort(c.getInt("data-plane.port"))
                 .dataPlaneSettings(c.getConfig("data-plane"))
                 .welcomeTimeout(c.getDuration("welcome-timeout"))
-                .closeTimeout(c.getDuration("close-timeout"));
+                .closeTimeout(c.getDuration("close-timeout"))
+                .leaveTimeout(c.getDuration("leave-timeout"));
     }
 
     /**
@@ -68,6 +70,7 @@ public final class WorkerContext {
         }
         requirePositive(welcomeTimeout, "welcome-timeout");
         requirePositive(closeTimeout, "close-timeout");
+        requirePositive(leaveTimeout, "leave-timeout");
         concluded = true;
         return this;
     }
@@ -158,6 +161,19 @@ public final class WorkerContext {
 
     public Duration closeTimeout() {
         return closeTimeout;
+    }
+
+    /**
+     * A worker asked to leave (SIGTERM, eviction) finishes its step, waits this long at most for the coordinator
+     * to release it, then goes anyway. Keep it under the pod's termination grace period (30 s by default).
+     */
+    public WorkerContext leaveTimeout(Duration leaveTimeout) {
+        this.leaveTimeout = leaveTimeout;
+        return this;
+    }
+
+    public Duration leaveTimeout() {
+        return leaveTimeout;
     }
 
     @Override

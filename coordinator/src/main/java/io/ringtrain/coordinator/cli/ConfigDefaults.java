@@ -16,8 +16,11 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 final class ConfigDefaults implements IDefaultValueProvider {
 
-    /** Flag -> configuration path. */
+    /** Flag, or "command flag" where one command's flag has a default of its own -> configuration path. */
     static final Map<String, String> PATHS = Map.ofEntries(
+            Map.entry("local --min-workers", "ringtrain.local.min-workers"),
+            Map.entry("local --max-restarts", "ringtrain.local.max-restarts"),
+            Map.entry("local --checkpoint-before-leave", "ringtrain.coordinator.checkpoint-before-leave"),
             Map.entry("--run-id", "ringtrain.run.id"),
             Map.entry("--model", "ringtrain.run.model"),
             Map.entry("--seed", "ringtrain.run.seed"),
@@ -55,7 +58,10 @@ final class ConfigDefaults implements IDefaultValueProvider {
         if (!(arg instanceof OptionSpec option)) {
             return null;
         }
-        String path = java.util.Arrays.stream(option.names()).map(PATHS::get).filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        String command = option.command() == null ? "" : option.command().name() + " ";
+        String path = java.util.Arrays.stream(option.names())
+                .map(name -> PATHS.getOrDefault(command + name, PATHS.get(name)))
+                .filter(java.util.Objects::nonNull).findFirst().orElse(null);
         if (path == null || !config.hasPath(path)) {
             return null;
         }

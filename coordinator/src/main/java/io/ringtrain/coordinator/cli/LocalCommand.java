@@ -24,6 +24,18 @@ final class LocalCommand implements Callable<Integer> {
     @Option(names = "--workers", paramLabel = "N", description = "Worker processes. Default: ${DEFAULT-VALUE}")
     int workers;
 
+    @Option(names = "--min-workers", paramLabel = "N",
+            description = "The run goes on with this many workers while lost ones are replaced; below it, it pauses. Default: ${DEFAULT-VALUE}")
+    int minWorkers;
+
+    @Option(names = "--max-restarts", paramLabel = "N",
+            description = "Worker processes that exit before the run ends are started again, at most N times in all; 0: never. Default: ${DEFAULT-VALUE}")
+    int maxRestarts;
+
+    @Option(names = "--checkpoint-before-leave", paramLabel = "K",
+            description = "A worker stopped with SIGTERM first lets the ring commit a checkpoint when the newest is K or more steps old; 0: never. Default: ${DEFAULT-VALUE}")
+    long checkpointBeforeLeave;
+
     @Mixin
     RunOptions run;
 
@@ -45,14 +57,18 @@ final class LocalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RunOptions.require(workers >= 1, "--workers must be at least 1, got " + workers);
         RunOptions.require(workers <= 64, "--workers " + workers + " is more than one machine should run; use at most 64");
+        RunOptions.require(minWorkers >= 1 && minWorkers <= workers, "--min-workers must be 1 to --workers (" + workers + "), got " + minWorkers);
+        RunOptions.require(maxRestarts >= 0, "--max-restarts must be 0 (never restart) or more, got " + maxRestarts);
+        RunOptions.require(checkpointBeforeLeave >= 0, "--checkpoint-before-leave must be 0 (off) or a number of steps, got " + checkpointBeforeLeave);
         RunSettings settings = run.toRunSettings(cli.config, cli.sessions);
         RunOptions.require(settings.globalBatch() >= workers, "--global-batch " + settings.globalBatch() + " is smaller than --workers "
                 + workers + ": every worker needs at least one sample per step; raise --global-batch or lower --workers");
         Preflight.tcpPortFree("127.0.0.1", coordinatorPort, "--coordinator-port");
         Optional<Path> summary = Optional.ofNullable(summaryJson).map(p -> Preflight.outputFile(p, "--summary-json"));
-        CoordinatorContext coordinator = CoordinatorContext.fromConfig(cli.config).minWorkers(workers).maxWorkers(workers)
-                .resume(run.resume).conclude();
+        // The first ring waits for every worker (max); later rings go on with min-workers while lost ones come back.
+        CoordinatorContext coordinator = CoordinatorContext.fromConfig(cli.config).minWorkers(minWorkers).maxWorkers(workers).initialWorkers(workers)
+                .checkpointBeforeLeave(checkpointBeforeLeave).resume(run.resume).conclude();
         return new LocalRun(cli.config, cli.commits.apply(settings), cli.out, cli.err).run(new LocalRun.Plan(
-                settings, coordinator, coordinatorPort, workers, logDir, workerJvmOptions, summary));
+                settings, coordinator, coordinatorPort, workers, maxRestarts, logDir, workerJvmOptions, summary));
     }
 }

@@ -49,7 +49,7 @@ final class WorkerCommand implements Callable<Integer> {
         Preflight.udpPortFree(dataHost, dataPort, "--data-port");
         WorkerNode node = WorkerNode.start(cli.config, clusterContext, worker, cli.sessions);
         if (parentPid != null) {
-            exitWithParent(parentPid);
+            exitWithParent(parentPid, node);
         }
         WorkerOutcome outcome = node.outcome().toCompletableFuture().get(); // bounded by the worker's own timeouts
         node.close(Duration.ofSeconds(20));
@@ -58,12 +58,14 @@ final class WorkerCommand implements Callable<Integer> {
     }
 
     /** A worker must not outlive the `ringtrain local` that started it, even if that one was killed with SIGKILL. */
-    private void exitWithParent(long pid) {
+    private void exitWithParent(long pid, WorkerNode node) {
         ProcessHandle.of(pid).ifPresentOrElse(parent -> parent.onExit().thenRun(() -> {
             cli.err.println("ringtrain worker: the process that started this worker (pid " + pid + ") exited; stopping");
+            node.leaveOnShutdown(false); // the run's coordinator went with it: there is nobody to leave gracefully
             System.exit(RingtrainCli.EXIT_FAILED); // shutdown hooks leave the cluster and close the session
         }), () -> {
             cli.err.println("ringtrain worker: the process that started this worker (pid " + pid + ") is gone; stopping");
+            node.leaveOnShutdown(false);
             System.exit(RingtrainCli.EXIT_FAILED);
         });
     }

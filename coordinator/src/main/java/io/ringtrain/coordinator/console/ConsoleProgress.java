@@ -28,6 +28,12 @@ public final class ConsoleProgress implements Consumer<RunEvent> {
             line = progress(p);
         } else if (event instanceof RunEvent.CheckpointCommitted c) {
             line = "checkpoint at step " + c.step() + " committed (" + c.worldSize() + " shards)";
+        } else if (event instanceof RunEvent.RingStopping s) {
+            line = "ring generation " + s.generation() + " stopping: " + s.reason();
+        } else if (event instanceof RunEvent.WaitingForWorkers w) {
+            line = "paused after step " + w.stepsDone() + ": waiting for workers: " + w.live() + " live, min " + w.minWorkers();
+        } else if (event instanceof RunEvent.RingReformed r) {
+            line = "ring re-formed: " + r.change().describe();
         }
         if (line != null) {
             out.println(line);
@@ -38,8 +44,9 @@ public final class ConsoleProgress implements Consumer<RunEvent> {
     static String progress(RunEvent.Progress p) {
         int width = Long.toString(p.totalSteps()).length();
         String eta = p.stepsPerSecond() > 0 ? duration(Duration.ofMillis((long) ((p.totalSteps() - p.stepsDone()) / p.stepsPerSecond() * 1000))) : "?";
-        return String.format(Locale.ROOT, "step %" + width + "d/%d (%3d%%)  loss %.4f  %,.0f samples/s  ETA %s",
-                p.stepsDone(), p.totalSteps(), p.stepsDone() * 100 / Math.max(1, p.totalSteps()), p.loss(), p.samplesPerSecond(), eta);
+        return String.format(Locale.ROOT, "step %" + width + "d/%d (%3d%%)  loss %.4f  %,.0f samples/s  %d workers  ETA %s",
+                p.stepsDone(), p.totalSteps(), p.stepsDone() * 100 / Math.max(1, p.totalSteps()), p.loss(), p.samplesPerSecond(),
+                p.worldSize(), eta);
     }
 
     /** 0:42, 12:05, 1:02:03. */

@@ -1,5 +1,6 @@
 package io.ringtrain.coordinator.console;
 
+import io.ringtrain.coordinator.MembershipChange;
 import io.ringtrain.coordinator.RunResult;
 import io.ringtrain.worker.RunSettings;
 import java.io.IOException;
@@ -29,6 +30,10 @@ public final class SummaryReport {
         out.printf(Locale.ROOT, "  checkpoints         %d committed%s under %s%n", r.checkpointsCommitted(),
                 r.lastCheckpointStep().isPresent() ? " (latest at step " + r.lastCheckpointStep().getAsLong() + ")" : "", run.checkpointUri());
         out.printf(Locale.ROOT, "  world size          %d%n", r.worldSize());
+        out.printf(Locale.ROOT, "  ring generations    %d%n", r.generations());
+        for (MembershipChange c : r.changes()) {
+            out.printf(Locale.ROOT, "  membership change   %s%n", c.describe());
+        }
         out.printf(Locale.ROOT, "  time to first step  %.1f s%n", r.timeToFirstStep().toMillis() / 1000.0);
         new TreeMap<>(r.metrics()).forEach((k, v) -> out.printf(Locale.ROOT, "  %-19s %.4f%n", k, v));
         if (!run.exportParams().isEmpty()) {
@@ -59,11 +64,32 @@ public final class SummaryReport {
         for (Map.Entry<String, Double> e : new TreeMap<>(r.metrics()).entrySet()) {
             metrics.append(metrics.length() > 1 ? ", " : "").append(quote(e.getKey())).append(": ").append(number(e.getValue()));
         }
-        json.append("  \"metrics\": ").append(metrics).append("}\n}\n");
+        json.append("  \"metrics\": ").append(metrics).append("},\n");
+        field(json, "generations", Long.toString(r.generations()));
+        StringBuilder changes = new StringBuilder("[");
+        for (MembershipChange c : r.changes()) {
+            changes.append(changes.length() > 1 ? "," : "").append("\n    ").append(json(c));
+        }
+        json.append("  \"membershipChanges\": ").append(changes).append(r.changes().isEmpty() ? "]" : "\n  ]").append("\n}\n");
         Path absolute = file.toAbsolutePath();
         Path tmp = absolute.resolveSibling(absolute.getFileName() + ".tmp");
         Files.writeString(tmp, json, StandardCharsets.UTF_8);
         Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static String json(MembershipChange c) {
+        StringBuilder left = new StringBuilder("{");
+        new TreeMap<>(c.left()).forEach((id, why) -> left.append(left.length() > 1 ? ", " : "").append(quote(id)).append(": ").append(quote(why)));
+        return "{\"fromGeneration\": " + c.fromGeneration() + ", \"toGeneration\": " + c.toGeneration()
+                + ", \"worldSizeBefore\": " + c.worldSizeBefore() + ", \"worldSizeAfter\": " + c.worldSizeAfter()
+                + ", \"trigger\": " + quote(c.trigger())
+                + ", \"joined\": [" + String.join(", ", c.joined().stream().map(SummaryReport::quote).toList()) + "]"
+                + ", \"left\": " + left + "}"
+                + ", \"triggeredAtMillis\": " + c.triggeredAtMillis() + ", \"stoppedAtMillis\": " + c.stoppedAtMillis()
+                + ", \"resumedAtMillis\": " + c.resumedAtMillis()
+                + ", \"detectionSeconds\": " + number(c.detection().toMillis() / 1e3)
+                + ", \"recoverySeconds\": " + number(c.recovery().toMillis() / 1e3)
+                + ", \"resumeStep\": " + c.resumeStep() + ", \"stepsRedone\": " + c.stepsRedone() + "}";
     }
 
     private static void field(StringBuilder json, String name, String value) {

@@ -21,29 +21,29 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code ringtrain local}: the coordinator runs in this process, each worker in its own JVM on
- * 127.0.0.1. The coordinator stays in-process because it is light (it is never on the per-step
- * path), one JVM fewer matters on a 2-core machine, its events feed the console directly, and it
- * cannot outlive the command. Workers are killed with the command (shutdown hook) and also stop on
- * their own when this process disappears (--parent-pid) or the coordinator becomes unreachable.
+ * {@code ringtrain local}: the coordinator runs in this process, each worker in its own JVM on 127.0.0.1. The
+ * coordinator stays in-process because it is light (it is never on the per-step path), one JVM fewer matters on a
+ * 2-core machine, its events feed the console directly, and it cannot outlive the command.
+ *
+ * <p>The launcher supervises the workers as a StatefulSet would: a worker process that exits before the run ends
+ * is reported to the coordinator at once (the fastest signal it gets; the ring re-forms without it) and started
+ * again under the same name, up to {@code --max-restarts} times; the replacement joins the running ring. Workers
+ * are killed with the command (shutdown hook) and also stop on their own when this process disappears
+ * (--parent-pid) or the coordinator becomes unreachable.
  */
 public final class LocalRun {
 
     /** What to run. */
-    public record Plan(RunSettings run, CoordinatorContext coordinator, int coordinatorPort, int workers, Path logDir,
-                       List<String> workerJvmOptions, Optional<Path> summaryJson) {
+    public record Plan(RunSettings run, CoordinatorContext coordinator, int coordinatorPort, int workers, int maxRestarts,
+                       Path logDir, List<String> workerJvmOptions, Optional<Path> summaryJson) {
     }
 
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
     private static final Duration EXIT_WAIT = Duration.ofSeconds(30);
-    /** After a worker died, how long the coordinator may take to say why before we report the death itself. */
-    private static final Duration REASON_WAIT = Duration.ofSeconds(5);
     private static final int TAIL_LINES = 25;
     private static final int EXIT_INTERRUPTED = 130;
 
@@ -51,6 +51,10 @@ public final class LocalRun {
     private final CheckpointCommits commits;
     private final PrintStream out;
     private final PrintStream err;
+    private final WorkerProcesses workers = new WorkerProcesses();
+    private final AtomicInteger restarts = new AtomicInteger();
+    /** Set once the coordinator began ending the run: workers that exit now are done, not lost. */
+    private final AtomicBoolean runEnding = new AtomicBoolean();
     private volatile boolean interrupted;
 
     public LocalRun(Config config, CheckpointCommits commits, PrintStream out, PrintStream err) {
@@ -69,25 +73,35 @@ public final class LocalRun {
         out.printf("ringtrain local: run %s, model %s, %d workers, %d steps, global batch %d; logs in %s%n",
                 run.runId(), run.model(), plan.workers(), run.totalSteps(), run.globalBatch(), runDir);
 
+        ConsoleProgress console = new ConsoleProgress(out);
         CoordinatorNode coordinator = CoordinatorNode.start(config,
                 new ClusterContext().host("127.0.0.1").port(plan.coordinatorPort()).conclude(),
-                plan.coordinator(), run, commits, new ConsoleProgress(out));
-        WorkerProcesses workers = new WorkerProcesses();
+                plan.coordinator(), run, commits, event -> {
+                    if (event instanceof RunEvent.RunEnding) {
+                        runEnding.set(true);
+                    }
+                    console.accept(event);
+                });
         AtomicBoolean over = new AtomicBoolean();
         Thread onCtrlC = new Thread(() -> {
             if (over.compareAndSet(false, true)) {
                 interrupted = true;
-                err.println("ringtrain local: interrupted; stopping " + workers.size() + " workers");
+                runEnding.set(true);
+                err.println("ringtrain local: interrupted; stopping " + workers.alive() + " workers");
                 workers.stopAll(STOP_GRACE);
                 coordinator.close(STOP_GRACE);
             }
         }, "ringtrain-local-shutdown");
         Runtime.getRuntime().addShutdownHook(onCtrlC);
         try {
-            startWorkers(plan, coordinator.clusterAddress(), runDir, workers);
-            return awaitEnd(plan, coordinator, workers);
+            Launch launch = new Launch(plan, coordinator, runDir);
+            for (int i = 0; i < plan.workers(); i++) {
+                launch.start("worker-" + i, i, runDir.resolve("worker-" + i + ".log"));
+            }
+            return awaitEnd(plan, coordinator);
         } finally {
             if (over.compareAndSet(false, true)) {
+                runEnding.set(true);
                 workers.stopAll(STOP_GRACE);
                 coordinator.abandon(STOP_GRACE);
                 try {
@@ -99,52 +113,72 @@ public final class LocalRun {
         }
     }
 
-    private void startWorkers(Plan plan, String seed, Path runDir, WorkerProcesses workers) throws IOException {
-        List<Integer> dataPorts = FreePorts.udp("127.0.0.1", plan.workers());
-        Map<String, String> environment = new HashMap<>();
-        if (System.getenv("OMP_NUM_THREADS") == null) {
-            // Workers share the cores: without this each one's native BLAS would start a thread per core.
-            environment.put("OMP_NUM_THREADS", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / plan.workers())));
+    /** Starts worker processes, and starts them again when they exit before the run ends. */
+    private final class Launch {
+        private final Plan plan;
+        private final CoordinatorNode coordinator;
+        private final Path runDir;
+        private final Map<String, String> environment = new HashMap<>();
+
+        Launch(Plan plan, CoordinatorNode coordinator, Path runDir) {
+            this.plan = plan;
+            this.coordinator = coordinator;
+            this.runDir = runDir;
+            if (System.getenv("OMP_NUM_THREADS") == null) {
+                // Workers share the cores: without this each one's native BLAS would start a thread per core.
+                environment.put("OMP_NUM_THREADS", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / plan.workers())));
+            }
         }
-        for (int i = 0; i < plan.workers(); i++) {
-            String name = "worker-" + i;
+
+        void start(String name, int ordinal, Path log) throws IOException {
             List<String> jvmOptions = new ArrayList<>(plan.workerJvmOptions());
             // Every worker's Aeron files share this host's /dev/shm: its free-space check must count them all.
             jvmOptions.add("-Dringtrain.worker.data-plane.ranks-on-host=" + plan.workers());
             List<String> command = new ArrayList<>(WorkerCommandLine.jvm(jvmOptions));
-            command.addAll(List.of("worker", "--bootstrap", "local", "--join", seed, "--host", "127.0.0.1", "--port", "0",
-                    "--name", name, "--ordinal", Integer.toString(i), "--data-host", "127.0.0.1",
-                    "--data-port", Integer.toString(dataPorts.get(i)), "--parent-pid", Long.toString(ProcessHandle.current().pid())));
-            workers.add(WorkerProcess.start(name, command, environment, runDir.resolve(name + ".log")));
+            // Data-plane port 0: each worker binds a free port itself and registers the one it got, so no port can
+            // be taken by someone else between choosing it and binding it.
+            command.addAll(List.of("worker", "--bootstrap", "local", "--join", coordinator.clusterAddress(), "--host", "127.0.0.1",
+                    "--port", "0", "--name", name, "--ordinal", Integer.toString(ordinal), "--data-host", "127.0.0.1",
+                    "--data-port", "0", "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+            WorkerProcess worker = WorkerProcess.start(name, command, environment, log);
+            workers.add(worker);
+            worker.onExit().thenRun(() -> exited(worker, ordinal));
+        }
+
+        private void exited(WorkerProcess worker, int ordinal) {
+            if (runEnding.get() || worker.stopRequested()) {
+                return;
+            }
+            String how = worker.describeExit();
+            coordinator.workerExited(worker.name(), how);
+            int restart = restarts.incrementAndGet();
+            if (restart > plan.maxRestarts()) {
+                err.println("ringtrain local: worker " + worker.name() + " is gone (" + how + "); not restarting it: --max-restarts "
+                        + plan.maxRestarts() + " used up");
+                return;
+            }
+            out.println("worker " + worker.name() + " is gone (" + how + "); starting it again (restart " + restart + " of "
+                    + plan.maxRestarts() + ")");
+            try {
+                start(worker.name(), ordinal, runDir.resolve(worker.name() + ".restart-" + restart + ".log"));
+            } catch (IOException e) {
+                err.println("ringtrain local: cannot start worker " + worker.name() + " again: " + e.getMessage());
+            }
         }
     }
 
-    private int awaitEnd(Plan plan, CoordinatorNode coordinator, WorkerProcesses workers) throws Exception {
-        CompletableFuture<RunEvent> outcome = coordinator.outcome().toCompletableFuture();
-        // Unbounded here on purpose: every way a run can stall ends in the coordinator's own timeouts or a process exit.
-        CompletableFuture.anyOf(outcome, workers.firstFailure()).get();
-        if (!outcome.isDone()) {
-            try {
-                outcome.get(REASON_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException stillRunning) {
-                WorkerProcess dead = workers.firstFailure().get();
-                return failed("worker " + dead.name() + " exited with status " + dead.exitCode(), workers);
-            }
-        }
-        RunEvent last = outcome.get();
+    private int awaitEnd(Plan plan, CoordinatorNode coordinator) throws Exception {
+        // Unbounded here on purpose: every way a run can stall ends in the coordinator's own timeouts (a run that
+        // lost all its workers waits for replacements until the rendezvous timeout).
+        RunEvent last = coordinator.outcome().toCompletableFuture().get();
         if (last instanceof RunEvent.RunFailed failed) {
-            return failed(failed.reason(), workers);
+            return failed(failed.reason());
         }
         RunEvent.RunFinished finished = (RunEvent.RunFinished) last;
         if (!workers.awaitExit(EXIT_WAIT)) {
             err.println("ringtrain local: training finished but some workers did not exit within " + EXIT_WAIT.toSeconds() + " s; stopping them");
         }
         workers.stopAll(STOP_GRACE);
-        Optional<WorkerProcess> failedWorker = workers.firstFailed();
-        if (failedWorker.isPresent()) {
-            return failed("worker " + failedWorker.get().name() + " exited with status " + failedWorker.get().exitCode()
-                    + " after the run finished", workers);
-        }
         SummaryReport.print(out, plan.run(), finished.result());
         if (plan.summaryJson().isPresent()) {
             SummaryReport.writeJson(plan.summaryJson().get(), plan.run(), finished.result());
@@ -153,15 +187,18 @@ public final class LocalRun {
         return 0;
     }
 
-    private int failed(String reason, WorkerProcesses workers) {
+    private int failed(String reason) {
         if (interrupted) {
             return EXIT_INTERRUPTED; // the shutdown hook said so and stops everything; the failures that follow are ours
         }
         err.println("ringtrain local: run failed: " + reason);
         workers.stopAll(STOP_GRACE);
-        workers.firstFailed().ifPresent(w -> {
-            err.println("last lines of " + w.log() + ":");
-            w.tail(TAIL_LINES).forEach(line -> err.println("  | " + line));
+        workers.snapshot().stream().filter(WorkerProcess::failed).findFirst().ifPresent(w -> {
+            List<String> tail = w.tail(TAIL_LINES);
+            if (!tail.isEmpty() && !(tail.size() == 1 && tail.get(0).isBlank())) {
+                err.println("last lines of " + w.log() + ":");
+                tail.forEach(line -> err.println("  | " + line));
+            }
         });
         err.flush();
         return 1;

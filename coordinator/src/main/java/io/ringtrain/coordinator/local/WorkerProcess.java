@@ -57,6 +57,27 @@ final class WorkerProcess {
         return !process.isAlive() && process.exitValue() != 0 && !stopRequested;
     }
 
+    boolean stopRequested() {
+        return stopRequested;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** "its process exited with status 137 (SIGKILL)", as the coordinator and the console say it. */
+    String describeExit() {
+        int status = exitCode();
+        String signal = switch (status) {
+            case 137 -> " (SIGKILL)";
+            case 143 -> " (SIGTERM)";
+            case 130 -> " (SIGINT)";
+            case 134 -> " (SIGABRT)";
+            default -> "";
+        };
+        return "its process exited with status " + status + signal;
+    }
+
     /** Asks it to stop (SIGTERM: it leaves the cluster and closes its session), then forces it after {@code grace}. */
     void stop(Duration grace) {
         if (!process.isAlive()) {

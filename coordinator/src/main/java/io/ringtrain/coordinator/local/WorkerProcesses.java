@@ -4,41 +4,20 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** The worker JVMs of one local run, in rank-hint order; remembers which one failed first. */
+/** The worker JVMs of one local run, replacements included. */
 final class WorkerProcesses {
 
     private final List<WorkerProcess> workers = new ArrayList<>();
-    private final List<WorkerProcess> exitOrder = new ArrayList<>();
-    private final CompletableFuture<WorkerProcess> firstFailure = new CompletableFuture<>();
 
     synchronized void add(WorkerProcess worker) {
         workers.add(worker);
-        worker.onExit().thenRun(() -> {
-            synchronized (this) {
-                exitOrder.add(worker);
-            }
-            if (worker.failed()) {
-                firstFailure.complete(worker);
-            }
-        });
     }
 
-    /** Completes when a worker exits with a failure status on its own. */
-    CompletableFuture<WorkerProcess> firstFailure() {
-        return firstFailure;
-    }
-
-    synchronized int size() {
-        return workers.size();
-    }
-
-    /** The first worker that exited with a failure status, if any. */
-    synchronized Optional<WorkerProcess> firstFailed() {
-        return exitOrder.stream().filter(w -> w.exitCode() != 0).findFirst();
+    /** Workers still running. */
+    synchronized int alive() {
+        return (int) workers.stream().filter(WorkerProcess::isAlive).count();
     }
 
     /** Waits until every worker has exited, at most {@code timeout}; true if they all did. */

@@ -8,6 +8,9 @@ import io.ringtrain.worker.WorkerOutcome;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -25,10 +28,13 @@ public final class WorkerNode implements AutoCloseable {
 
     private final ActorSystem<WorkerOutcome> system;
     private final CompletableFuture<WorkerOutcome> outcome;
+    /** Off once leaving gracefully makes no sense (the launcher is gone): the process then just stops. */
+    private final AtomicBoolean leaveOnShutdown;
 
-    private WorkerNode(ActorSystem<WorkerOutcome> system, CompletableFuture<WorkerOutcome> outcome) {
+    private WorkerNode(ActorSystem<WorkerOutcome> system, CompletableFuture<WorkerOutcome> outcome, AtomicBoolean leaveOnShutdown) {
         this.system = system;
         this.outcome = outcome;
+        this.leaveOnShutdown = leaveOnShutdown;
     }
 
     /**
@@ -37,15 +43,45 @@ public final class WorkerNode implements AutoCloseable {
      */
     public static WorkerNode start(Config config, ClusterContext cluster, WorkerContext worker, TrainingSessionFactory sessions) {
         CompletableFuture<WorkerOutcome> outcome = new CompletableFuture<>();
-        ActorSystem<WorkerOutcome> system = ClusterNode.start(guardian(worker, sessions, outcome), ROLE, cluster, config);
+        CompletableFuture<ActorRef<Worker.Command>> workerRef = new CompletableFuture<>();
+        ActorSystem<WorkerOutcome> system = ClusterNode.start(guardian(worker, sessions, outcome, workerRef), ROLE, cluster, config);
         system.getWhenTerminated().thenRun(() -> outcome.complete(WorkerOutcome.failed(
                 "the worker's node shut down before its run ended (stopped, or downed after losing the cluster)")));
-        return new WorkerNode(system, outcome);
+        AtomicBoolean leaveOnShutdown = new AtomicBoolean(true);
+        leaveBeforeShuttingDown(system, workerRef, outcome, leaveOnShutdown);
+        return new WorkerNode(system, outcome, leaveOnShutdown);
     }
 
-    private static Behavior<WorkerOutcome> guardian(WorkerContext settings, TrainingSessionFactory sessions, CompletableFuture<WorkerOutcome> outcome) {
+    /**
+     * SIGTERM (a pod eviction, a preempted node, `kill`) runs Pekko's coordinated shutdown: before the node leaves the
+     * cluster, the worker leaves the run at the next step boundary, so the ring shrinks without a timeout and no step
+     * is redone. Bounded by the worker's leave timeout (and the phase timeout above it, in reference.conf). Skipped
+     * when the run is already over for this worker, or when the cluster downed this node (it was fenced).
+     */
+    private static void leaveBeforeShuttingDown(ActorSystem<?> system, CompletableFuture<ActorRef<Worker.Command>> workerRef,
+                                                CompletableFuture<WorkerOutcome> outcome, AtomicBoolean leaveOnShutdown) {
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+        shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "ringtrain-leave-run", () -> {
+            boolean downed = shutdown.getShutdownReason().map(r -> r == CoordinatedShutdown.clusterDowningReason()).orElse(false);
+            if (outcome.isDone() || downed || !leaveOnShutdown.get() || !workerRef.isDone()) {
+                return CompletableFuture.completedFuture(Done.getInstance());
+            }
+            workerRef.join().tell(new Worker.Leave("its process was asked to stop (SIGTERM)"));
+            return outcome.thenApply(o -> Done.getInstance());
+        });
+    }
+
+    /** Whether a shutdown of this process first leaves the run gracefully (the default). */
+    public void leaveOnShutdown(boolean leave) {
+        leaveOnShutdown.set(leave);
+    }
+
+    private static Behavior<WorkerOutcome> guardian(WorkerContext settings, TrainingSessionFactory sessions,
+                                                    CompletableFuture<WorkerOutcome> outcome,
+                                                    CompletableFuture<ActorRef<Worker.Command>> workerRef) {
         return Behaviors.setup(context -> {
             ActorRef<Worker.Command> worker = context.spawn(Worker.create(settings, sessions, context.getSelf()), "worker");
+            workerRef.complete(worker);
             context.watch(worker);
             return Behaviors.receive(WorkerOutcome.class)
                     .onMessage(WorkerOutcome.class, result -> {

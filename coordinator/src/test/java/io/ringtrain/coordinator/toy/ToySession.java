@@ -9,7 +9,9 @@ import io.ringtrain.protocol.common.TensorSpec;
 import io.ringtrain.worker.RingGeneration;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.SavedShard;
+import io.ringtrain.worker.SessionFailure;
 import io.ringtrain.worker.SessionSummary;
+import io.ringtrain.worker.StateDigest;
 import io.ringtrain.worker.StepResult;
 import io.ringtrain.worker.TrainingSession;
 import io.ringtrain.worker.WorkerContext;
@@ -25,18 +27,20 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.concurrent.CompletionStage;
+import java.util.zip.CRC32C;
 
 /**
- * A deterministic stand-in for the real training session: one scalar parameter w fitted to
- * y = a·x by SGD on samples generated from (seed, step, sample index). Every rank computes the
- * global-batch gradient itself (standing in for the all-reduce), so all ranks hold the same w and
- * the result does not depend on the world size; each rank's reported loss is over its own part
- * of the batch. The data plane is a real UDP socket: joining a ring sends a hello to the successor
- * and waits for the predecessor's, so wrong endpoint lists fail the join. Checkpoints go through
- * the real checkpoint library (shards by ShardWriter, restore by Checkpoints).
+ * A deterministic stand-in for the real training session, for testing the actors and the cluster without ND4J
+ * or Aeron: one scalar parameter w fitted to y = a·x by SGD on samples generated from (seed, step, sample index).
+ * Every rank computes the global-batch gradient itself (standing in for the all-reduce), so all ranks hold the
+ * same w and the result does not depend on the world size; each rank's reported loss is over its own part of the
+ * batch. The data plane is a real UDP socket: joining a ring sends a hello to the successor and waits for the
+ * predecessor's, so wrong endpoint lists fail the join, and a state transfer sends (w, step) from the source to
+ * every other rank. With no all-reduce, a rank's stop vote is its own (the coordinator pauses every rank). Checkpoints
+ * go through the real checkpoint library (shards by ShardWriter, restore by Checkpoints).
  *
- * <p>Options: {@code step-millis} (simulated compute per step), {@code fail-at-step} (the step
- * throws), {@code halt-at-step} (the JVM halts with status 3: a crashed worker process).
+ * <p>Options: {@code step-millis} (simulated compute per step), {@code fail-at-step} (the step throws a model
+ * failure), {@code halt-at-step} (the JVM halts with status 3: a crashed worker process).
  */
 final class ToySession implements TrainingSession {
 
@@ -56,7 +60,9 @@ final class ToySession implements TrainingSession {
     private double w;
     private double lastLoss = Double.NaN;
     private long steps;
+    private long stepsDone;
     private long stepNanos;
+    private volatile long abortedUpTo;
 
     ToySession(RunSettings run, WorkerContext worker) throws IOException {
         this.run = run;
@@ -84,49 +90,69 @@ final class ToySession implements TrainingSession {
             throw new IOException("ring generation " + ring.generation() + " puts " + ring.endpointsByRank().get(ring.rank())
                     + " at rank " + ring.rank() + ", but this worker listens on " + dataPlaneEndpoint());
         }
-        String[] successor = ring.successorEndpoint().split(":");
-        byte[] hello = (ring.generation() + ":" + ring.rank()).getBytes(StandardCharsets.UTF_8);
-        socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(successor[0], Integer.parseInt(successor[1]))));
+        this.ring = null;
+        send(ring.successorEndpoint(), "hello:" + ring.generation() + ":" + ring.rank());
         int predecessor = (ring.rank() - 1 + ring.worldSize()) % ring.worldSize();
-        String expected = ring.generation() + ":" + predecessor;
-        socket.setSoTimeout(10_000);
-        byte[] buffer = new byte[64];
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-            try {
-                socket.receive(packet);
-            } catch (SocketTimeoutException e) {
-                break;
-            }
-            if (new String(buffer, 0, packet.getLength(), StandardCharsets.UTF_8).equals(expected)) {
-                this.ring = ring;
-                return;
-            }
-        }
-        throw new IOException("no hello from rank " + predecessor + " of ring generation " + ring.generation() + " within 10 s");
+        receive("hello:" + ring.generation() + ":" + predecessor, ring.generation(), "a hello from rank " + predecessor);
+        this.ring = ring;
     }
 
     @Override
-    public void restore(long step) throws IOException {
+    public StateDigest digest() {
+        CRC32C crc = new CRC32C();
+        crc.update(ByteBuffer.allocate(16).putDouble(w).putLong(steps()).flip());
+        return new StateDigest(steps(), (int) crc.getValue());
+    }
+
+    private long steps() {
+        return stepsDone;
+    }
+
+    @Override
+    public StateDigest restore(long step) throws IOException {
         ByteBuffer state = checkpoints.restore(checkpoints.manifest(run.runId(), step));
         w = state.getDouble();
         long savedStep = state.getLong();
         if (savedStep != step) {
-            throw new IOException("the checkpoint of step " + step + " holds step " + savedStep);
+            throw new SessionFailure.StorageFailed("the checkpoint of step " + step + " holds step " + savedStep, null);
         }
+        stepsDone = step;
+        return digest();
     }
 
     @Override
-    public StepResult runStep(long step) throws Exception {
+    public StateDigest receiveState(int sourceRank) throws IOException {
+        String tag = "state:" + ring.generation() + ":";
+        if (ring.rank() == sourceRank) {
+            for (int r = 0; r < ring.worldSize(); r++) {
+                if (r != sourceRank) {
+                    send(ring.endpointsByRank().get(r), tag + Double.doubleToLongBits(w) + ":" + stepsDone);
+                }
+            }
+        } else {
+            String[] state = receive(tag, ring.generation(), "the state from rank " + sourceRank).split(":");
+            w = Double.longBitsToDouble(Long.parseLong(state[2]));
+            stepsDone = Long.parseLong(state[3]);
+        }
+        return digest();
+    }
+
+    @Override
+    public StepResult runStep(long step, boolean voteToStop) throws Exception {
         if (ring == null) {
             throw new IllegalStateException("runStep before joinRing");
+        }
+        if (step != stepsDone) {
+            throw new IllegalStateException("asked for step " + step + " but " + stepsDone + " steps are done");
+        }
+        if (ring.generation() <= abortedUpTo) {
+            throw new SessionFailure.RingBroken("ring generation " + ring.generation() + " was aborted", null);
         }
         if (step == haltAtStep) {
             Runtime.getRuntime().halt(3);
         }
         if (step == failAtStep) {
-            throw new IllegalStateException("toy failure at step " + step);
+            throw new SessionFailure.ModelFailed("toy failure at step " + step, null);
         }
         long start = System.nanoTime();
         if (stepMillis > 0) {
@@ -137,25 +163,59 @@ final class ToySession implements TrainingSession {
         int from = (int) ((long) b * ring.rank() / n);
         int to = (int) ((long) b * (ring.rank() + 1) / n);
         double gradient = 0;
-        double localLoss = 0;
+        double lossSum = 0;
         for (int j = 0; j < b; j++) {
             double x = ToyModel.sample(run.seed(), step, j);
             double error = w * x - ToyModel.TARGET * x;
             gradient += 2 * x * error;
-            if (j >= from && j < to) {
-                localLoss += error * error;
-            }
+            lossSum += error * error;
         }
         w -= run.learningRate() * gradient / b;
-        lastLoss = to > from ? localLoss / (to - from) : 0;
+        lastLoss = lossSum / b;
         steps++;
-        stepNanos += System.nanoTime() - start;
-        return new StepResult(lastLoss, to - from);
+        stepsDone++;
+        long nanos = System.nanoTime() - start;
+        stepNanos += nanos;
+        return new StepResult(step, lastLoss, b, to - from, nanos, 0, 0, voteToStop);
+    }
+
+    @Override
+    public void abort(long generation, String reason) {
+        abortedUpTo = Math.max(abortedUpTo, generation);
+    }
+
+    private void send(String endpoint, String message) throws IOException {
+        String[] hostPort = endpoint.split(":");
+        byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+        socket.send(new DatagramPacket(bytes, bytes.length, new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1]))));
+    }
+
+    /** The next datagram starting with {@code prefix} (others are dropped), within 10 s. */
+    private String receive(String prefix, long generation, String what) throws IOException {
+        byte[] buffer = new byte[256];
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (generation <= abortedUpTo) {
+                throw new SessionFailure.RingBroken("ring generation " + generation + " was aborted", null);
+            }
+            DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+            socket.setSoTimeout(200);
+            try {
+                socket.receive(packet);
+            } catch (SocketTimeoutException e) {
+                continue;
+            }
+            String text = new String(buffer, 0, packet.getLength(), StandardCharsets.UTF_8);
+            if (text.startsWith(prefix)) {
+                return text;
+            }
+        }
+        throw new SessionFailure.RingBroken("no " + what + " in ring generation " + generation + " within 10 s", null);
     }
 
     @Override
     public CompletionStage<SavedShard> saveCheckpoint(long step) {
-        ByteBuffer state = ByteBuffer.allocate(16).putDouble(w).putLong(step).flip();
+        ByteBuffer state = ByteBuffer.allocate(16).putDouble(w).putLong(stepsDone).flip();
         CheckpointManifest draft = Checkpoints.draft(run.runId(), step, ring.worldSize(), LAYOUT).build();
         return shards.saveShardAsync(step, ring.rank(), ring.worldSize(), state).thenApply(report -> new SavedShard(report, draft));
     }

@@ -8,6 +8,8 @@ import io.ringtrain.allreduce.FusionContext;
 import io.ringtrain.allreduce.FusionPlan;
 import io.ringtrain.allreduce.ReduceOp;
 import io.ringtrain.allreduce.TensorRange;
+import io.ringtrain.worker.SessionFailure;
+import io.ringtrain.worker.StepResult;
 import io.ringtrain.worker.model.Arena;
 import io.ringtrain.worker.model.ElementType;
 import io.ringtrain.worker.model.TensorLayout;
@@ -21,23 +23,31 @@ import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Runs data-parallel training steps of one {@link Replica} over a ring: backward reports each gradient as it
- * becomes final to a {@link FusionPlan} over the replica's gradient arena, so bucket all-reduces (SUM, in place,
- * no copy) run while the rest of backward computes; then the step's loss and sample count are summed across
- * ranks, and the replica divides by the global batch and steps its optimizer. Every rank ends the step with
- * bit-identical parameters, because the data plane gives every rank bit-identical sums.
+ * The one home of a data-parallel training step of one {@link Replica} over a ring: backward reports each gradient
+ * as it becomes final to a {@link FusionPlan} over the replica's gradient arena, so bucket all-reduces (SUM, in
+ * place, no copy) run while the rest of backward computes; then the step's loss sum, sample count and stop votes
+ * are summed across ranks, and the replica divides by the global batch and steps its optimizer. Every rank ends
+ * the step with bit-identical parameters, because the data plane gives every rank bit-identical sums.
  *
- * <p>Blocking, and not thread-safe: one training thread per replica calls {@link #run()}; waiting on the
- * all-reduces drives the data plane from that thread. After a failed step (a {@link CollectiveException}) the
- * replica's parameters are those of the previous step; re-form the ring, {@link #communicator(Communicator)} the
- * new generation, and run the step again.
+ * <p>A rank that wants the ring to stop at a step boundary (to let a worker join or leave) votes in that sum;
+ * every rank learns the outcome from the same all-reduce, so all of them stop after the same step without a
+ * round trip to the coordinator.
+ *
+ * <p>Blocking, and not thread-safe: one training thread per replica calls {@link #run}; waiting on the
+ * all-reduces drives the data plane from that thread. A step fails with {@link SessionFailure.RingBroken} when a
+ * collective fails (the replica's state is then that of the previous step, or of this one if its last
+ * all-reduce had completed here), and with {@link SessionFailure.ModelFailed} when the model's code throws;
+ * after either, re-form the ring and {@link #communicator(Communicator)} the new generation.
  */
 public final class DataParallelStep {
     private final Replica replica;
     private final FusionPlan plan;
     private final GradientSink sink;
-    /** [loss sum, samples] of this rank, then of all ranks: a tiny float64 all-reduce per step. */
-    private final UnsafeBuffer totals = new UnsafeBuffer(BufferUtil.allocateDirectAligned(2 * Double.BYTES, 64));
+    private static final int LOSS_SUM = 0;
+    private static final int SAMPLES = Double.BYTES;
+    private static final int STOP_VOTES = 2 * Double.BYTES;
+    /** [loss sum, samples, stop votes] of this rank, then of all ranks: a tiny float64 all-reduce per step. */
+    private final UnsafeBuffer totals = new UnsafeBuffer(BufferUtil.allocateDirectAligned(3 * Double.BYTES, 64));
     private Communicator ring;
     /** Set when a step failed half-way: this rank's collectives may be out of step with its peers' on this ring. */
     private boolean needsNewRing;
@@ -99,47 +109,60 @@ public final class DataParallelStep {
         return plan.buckets();
     }
 
-    /** Bytes all-reduced per step: the gradient arena plus the 16-byte loss and sample totals. */
+    /** Bytes all-reduced per step: the gradient arena plus the 24-byte loss, sample and stop-vote totals. */
     public long bytesPerStep() {
         return plan.bytesPerStep() + totals.capacity();
+    }
+
+    /** Runs one step without asking the ring to stop; see {@link #run(boolean)}. */
+    public StepResult run() {
+        return run(false);
     }
 
     /**
      * Runs one step on this rank; every rank of the ring must call it for the same step.
      *
-     * @throws CollectiveException if the ring failed; the replica keeps the previous step's parameters
-     * @throws IllegalStateException if the ranks' shares do not add up to the global batch (ranks disagree
-     *                               about the world size or the batch), or an earlier step failed on this ring
+     * @param voteToStop ask every rank to stop after this step ({@link StepResult#stopAgreed()})
+     * @throws SessionFailure.RingBroken  if a collective failed
+     * @throws SessionFailure.ModelFailed if the model's gradient code threw; the parameters were not updated
+     * @throws IllegalStateException      if the ranks' shares do not add up to the global batch (ranks disagree
+     *                                    about the world size or the batch), or an earlier step failed on this ring
      */
-    public StepResult run() {
+    public StepResult run(boolean voteToStop) {
         if (needsNewRing) {
             throw new IllegalStateException("step " + replica.step() + " cannot run on ring generation " + ring.generation()
                     + ": an earlier step failed half-way, so this rank's collectives may no longer line up with its"
                     + " peers'; re-form the ring and call communicator(next) first");
         }
         needsNewRing = true;
-        StepResult result = exchange();
+        StepResult result = exchange(voteToStop);
         needsNewRing = false;
         return result;
     }
 
-    private StepResult exchange() {
+    private StepResult exchange(boolean voteToStop) {
         long step = replica.step();
         long start = System.nanoTime();
-        GradientSum mine = replica.computeGradientSum(sink);
+        GradientSum mine;
+        try {
+            mine = replica.computeGradientSum(sink);
+        } catch (RuntimeException e) {
+            throw new SessionFailure.ModelFailed("the model's gradient computation failed at step " + step + ": " + e, e);
+        }
         long computed = System.nanoTime();
 
         CompletableFuture<Void> gradients = plan.finish();
-        totals.putDouble(0, mine.lossSum());
-        totals.putDouble(Double.BYTES, mine.samples());
+        totals.putDouble(LOSS_SUM, mine.lossSum());
+        totals.putDouble(SAMPLES, mine.samples());
+        totals.putDouble(STOP_VOTES, voteToStop ? 1 : 0);
         // Submitted after the last bucket on every rank, so the collective order is the same everywhere.
-        CompletableFuture<Void> sums = ring.allReduce(totals, 0, 2, DataType.FLOAT64, ReduceOp.SUM);
-        await(gradients);
-        await(sums);
+        CompletableFuture<Void> sums = ring.allReduce(totals, 0, 3, DataType.FLOAT64, ReduceOp.SUM);
+        await(gradients, step);
+        await(sums, step);
         long reduced = System.nanoTime();
 
-        double lossSum = totals.getDouble(0);
-        long samples = Math.round(totals.getDouble(Double.BYTES));
+        double lossSum = totals.getDouble(LOSS_SUM);
+        long samples = Math.round(totals.getDouble(SAMPLES));
         if (samples != replica.globalBatch()) {
             throw new IllegalStateException("step " + step + ": the ranks of ring generation " + ring.generation()
                     + " computed " + samples + " samples in total, but the global batch is " + replica.globalBatch()
@@ -149,14 +172,19 @@ public final class DataParallelStep {
         replica.applyGradientSum();
         long applied = System.nanoTime();
         return new StepResult(step, lossSum / samples, samples, mine.samples(), computed - start, reduced - computed,
-                applied - reduced);
+                applied - reduced, totals.getDouble(STOP_VOTES) > 0);
     }
 
-    private static void await(CompletableFuture<Void> collective) {
+    private void await(CompletableFuture<Void> collective, long step) {
         try {
             collective.join();
         } catch (CompletionException e) {
-            throw e.getCause() instanceof RuntimeException cause ? cause : e;
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (cause instanceof CollectiveException broken) {
+                throw new SessionFailure.RingBroken("step " + step + " on ring generation " + ring.generation() + ": "
+                        + broken.getMessage(), broken);
+            }
+            throw cause instanceof RuntimeException r ? r : e;
         }
     }
 

@@ -1,7 +1,9 @@
 package io.ringtrain.worker.session;
 
+import io.ringtrain.allreduce.CollectiveException;
 import io.ringtrain.allreduce.Communicator;
 import io.ringtrain.allreduce.DataPlane;
+import io.ringtrain.allreduce.DataPlaneException;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.checkpoint.ShardWriter;
 import io.ringtrain.checkpoint.StateLayout;
@@ -9,7 +11,9 @@ import io.ringtrain.protocol.checkpoint.CheckpointManifest;
 import io.ringtrain.worker.RingGeneration;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.SavedShard;
+import io.ringtrain.worker.SessionFailure;
 import io.ringtrain.worker.SessionSummary;
+import io.ringtrain.worker.StateDigest;
 import io.ringtrain.worker.StepResult;
 import io.ringtrain.worker.TrainingSession;
 import io.ringtrain.worker.WorkerContext;
@@ -25,7 +29,10 @@ import io.ringtrain.worker.train.Replica;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.OptionalDouble;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.zip.CRC32C;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * One worker's share of a data-parallel run of a built-in model: an ND4J replica, its end of the Aeron ring, and
  * its checkpoint shards. Gradients go straight from the replica's gradient arena to the ring in fusion buckets
  * (no copy); a checkpoint shard is this rank's byte range of the state arena, snapshotted then written in the
- * background.
+ * background. A rank that joins a running ring, or fell a step behind when the ring broke, takes the whole state
+ * (parameters, optimizer slots, step, data position) from a peer over the data plane.
  */
 final class DataParallelSession implements TrainingSession {
     private static final Logger LOG = LoggerFactory.getLogger(DataParallelSession.class);
@@ -50,6 +58,10 @@ final class DataParallelSession implements TrainingSession {
     private DataParallelStep step;
     private RingGeneration ring;
     private double lastLoss = Double.NaN;
+    /** The current generation's communicator, for {@link #abort} from another thread. */
+    private volatile Communicator communicator;
+    /** Generations up to this one were aborted: joining them, or anything still running on them, fails. */
+    private volatile long abortedUpTo;
 
     private DataParallelSession(RunSettings run, Replica replica, Checkpoints checkpoints, DataPlane plane) {
         this.run = run;
@@ -91,45 +103,118 @@ final class DataParallelSession implements TrainingSession {
 
     @Override
     public void joinRing(RingGeneration next) {
-        Communicator communicator = plane.join(Math.toIntExact(next.generation()), next.rank(), next.endpointsByRank());
+        requireNotAborted(next.generation());
+        Communicator joined;
+        try {
+            joined = plane.join(Math.toIntExact(next.generation()), next.rank(), next.endpointsByRank());
+        } catch (DataPlaneException e) {
+            throw new SessionFailure.RingBroken("joining ring generation " + next.generation() + " failed: " + e.getMessage(), e);
+        }
         if (step == null) {
-            step = new DataParallelStep(replica, communicator);
+            step = new DataParallelStep(replica, joined);
         } else {
-            step.communicator(communicator);
+            step.communicator(joined);
         }
         ring = next;
+        communicator = joined;
+        requireNotAborted(next.generation()); // an abort that raced the join found no communicator to close
         LOG.info("joined ring generation {} as rank {} of {}", next.generation(), next.rank(), next.worldSize());
     }
 
     @Override
-    public void restore(long stepsDone) {
-        CheckpointManifest manifest = checkpoints.manifest(run.runId(), stepsDone);
-        StateLayout saved = StateLayout.fromEntries(manifest.getTensorsList());
-        if (!saved.tensors().equals(layout.tensors())) {
-            throw new IllegalStateException("checkpoint of step " + stepsDone + " in run " + run.runId() + " holds a different"
-                    + " model state than " + run.model() + " with optimizer " + run.optimizer()
-                    + " (tensors differ): resume with the settings the run was started with");
-        }
-        checkpoints.restore(manifest, replica.state().state().bytes());
-        if (replica.step() != stepsDone) {
-            throw new IllegalStateException("checkpoint of step " + stepsDone + " holds the state after " + replica.step() + " steps");
-        }
-        LOG.info("restored the state after step {} ({} bytes)", stepsDone, layout.totalBytes());
+    public StateDigest digest() {
+        CRC32C crc = new CRC32C();
+        crc.update(replica.state().state().bytes());
+        return new StateDigest(replica.step(), (int) crc.getValue());
     }
 
     @Override
-    public StepResult runStep(long index) {
-        if (step == null) {
-            throw new IllegalStateException("runStep before joinRing");
+    public StateDigest restore(long stepsDone) {
+        CheckpointManifest manifest;
+        try {
+            manifest = checkpoints.manifest(run.runId(), stepsDone);
+        } catch (RuntimeException e) {
+            throw new SessionFailure.StorageFailed("reading the manifest of step " + stepsDone + " failed: " + e.getMessage(), e);
         }
+        StateLayout saved = StateLayout.fromEntries(manifest.getTensorsList());
+        if (!saved.tensors().equals(layout.tensors())) {
+            throw new SessionFailure.ModelFailed("checkpoint of step " + stepsDone + " in run " + run.runId() + " holds a different"
+                    + " model state than " + run.model() + " with optimizer " + run.optimizer()
+                    + " (tensors differ): resume with the settings the run was started with", null);
+        }
+        try {
+            checkpoints.restore(manifest, replica.state().state().bytes());
+        } catch (RuntimeException e) {
+            throw new SessionFailure.StorageFailed("restoring the checkpoint of step " + stepsDone + " failed: " + e.getMessage(), e);
+        }
+        if (replica.step() != stepsDone) {
+            throw new SessionFailure.StorageFailed("checkpoint of step " + stepsDone + " holds the state after " + replica.step()
+                    + " steps", null);
+        }
+        LOG.info("restored the state after step {} ({} bytes)", stepsDone, layout.totalBytes());
+        return digest();
+    }
+
+    @Override
+    public StateDigest receiveState(int sourceRank) {
+        requireRing();
+        long started = System.nanoTime();
+        UnsafeBuffer state = new UnsafeBuffer(replica.state().state().address(), Math.toIntExact(layout.totalBytes()));
+        try {
+            communicator.broadcast(state, 0, state.capacity(), sourceRank).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof CollectiveException broken) {
+                throw new SessionFailure.RingBroken("receiving the training state from rank " + sourceRank + " of generation "
+                        + ring.generation() + " failed: " + broken.getMessage(), broken);
+            }
+            throw e;
+        }
+        StateDigest digest = digest();
+        double seconds = (System.nanoTime() - started) / 1e9;
+        LOG.info("{} the training state ({} bytes, {}) {} rank {} in {} ms ({} MB/s)", ring.rank() == sourceRank ? "sent" : "took",
+                state.capacity(), digest, ring.rank() == sourceRank ? "as" : "from", sourceRank, Math.round(seconds * 1e3),
+                Math.round(state.capacity() / 1e6 / Math.max(seconds, 1e-9)));
+        return digest;
+    }
+
+    @Override
+    public StepResult runStep(long index, boolean voteToStop) {
+        requireRing();
         if (replica.step() != index) {
             throw new IllegalStateException("asked for step " + index + " but the replica has done " + replica.step() + " steps");
         }
-        io.ringtrain.worker.exchange.StepResult r = step.run();
+        StepResult r = step.run(voteToStop);
         timings.add(r);
         lastLoss = r.meanLoss();
-        // Every rank reports the global mean (all ranks agree on it); weighted by local samples it averages to itself.
-        return new StepResult(r.meanLoss(), r.localSamples());
+        return r;
+    }
+
+    @Override
+    public void abort(long generation, String reason) {
+        if (generation > abortedUpTo) {
+            abortedUpTo = generation;
+        }
+        Communicator c = communicator;
+        if (c != null && c.generation() <= generation) {
+            LOG.info("aborting ring generation {}: {}", c.generation(), reason);
+            c.close();
+        }
+    }
+
+    private void requireNotAborted(long generation) {
+        if (generation <= abortedUpTo) {
+            Communicator c = communicator;
+            if (c != null && c.generation() <= abortedUpTo) {
+                c.close();
+            }
+            throw new SessionFailure.RingBroken("ring generation " + generation + " was aborted", null);
+        }
+    }
+
+    private void requireRing() {
+        if (step == null || ring == null) {
+            throw new IllegalStateException("no ring joined yet: joinRing first");
+        }
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.ringtrain.worker.session;
 
-import io.ringtrain.worker.exchange.StepResult;
+import io.ringtrain.worker.StepResult;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

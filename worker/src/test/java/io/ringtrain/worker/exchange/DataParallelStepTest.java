@@ -1,5 +1,8 @@
 package io.ringtrain.worker.exchange;
 
+import io.ringtrain.worker.SessionFailure;
+import io.ringtrain.worker.StepResult;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -132,7 +135,8 @@ class DataParallelStepTest {
             Throwable thrown = failure.get(60, TimeUnit.SECONDS);
             long failedAt = System.nanoTime();
             peerLeaves.get(10, TimeUnit.SECONDS);
-            assertInstanceOf(CollectiveException.class, thrown);
+            assertInstanceOf(SessionFailure.RingBroken.class, thrown, "a failed collective is a broken ring");
+            assertInstanceOf(CollectiveException.class, thrown.getCause());
             assertEquals(3, rank0.replica().step(), "the failed step did not update the parameters");
             assertArrayEquals(before, TrainingRanks.parameterBytes(rank0.replica()));
             var again = assertThrows(IllegalStateException.class, rank0::run);

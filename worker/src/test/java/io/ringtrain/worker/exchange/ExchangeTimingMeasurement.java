@@ -1,5 +1,7 @@
 package io.ringtrain.worker.exchange;
 
+import io.ringtrain.worker.StepResult;
+
 import io.ringtrain.allreduce.Communicator;
 import io.ringtrain.allreduce.FusionContext;
 import io.ringtrain.allreduce.TestRing;

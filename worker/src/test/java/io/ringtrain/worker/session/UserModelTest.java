@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.allreduce.TestRing;
 import io.ringtrain.worker.exchange.DataParallelStep;
-import io.ringtrain.worker.exchange.StepResult;
+import io.ringtrain.worker.StepResult;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
 import io.ringtrain.worker.optim.Sgd;
 import io.ringtrain.worker.train.Replica;
