@@ -321,8 +321,9 @@ public final class Coordinator {
         String checkpoint = state.lastCommittedStep().isPresent()
                 ? "; its newest checkpoint (step " + state.lastCommittedStep().getAsLong() + ") is intact: restart with --resume"
                 : "";
+        int needed = state.worldSizes().isEmpty() ? settings.initialWorkers() : settings.minWorkers();
         return (state.pendingChange().isPresent() ? "the run paused at a step boundary and " : "")
-                + "did not get min-workers " + settings.minWorkers() + " within " + seconds(settings.rendezvousTimeout()) + ": "
+                + "did not get " + needed + " workers within " + seconds(settings.rendezvousTimeout()) + ": "
                 + live.size() + " registered" + (live.isEmpty() ? "" : " (" + String.join(", ", live) + ")")
                 + "; start more workers, check that they reach the coordinator, or lower --min-workers" + checkpoint;
     }

@@ -34,6 +34,7 @@ final class TestCluster implements AutoCloseable {
     final BlockingQueue<RunEvent> events = new LinkedBlockingQueue<>();
     final List<RunEvent> seen = new CopyOnWriteArrayList<>();
     final List<WorkerNode> workers = new ArrayList<>();
+    private final Map<String, WorkerNode> byName = new java.util.LinkedHashMap<>();
     CoordinatorNode coordinator;
     RecordingCommits commits;
 
@@ -42,8 +43,20 @@ final class TestCluster implements AutoCloseable {
                 checkpointEvery, Duration.ofMillis(300), "", options);
     }
 
+    /** The same run with rank 0 writing its parameter to {@code w.txt} next to the checkpoints at the end. */
+    static RunSettings exporting(RunSettings r) {
+        return new RunSettings(r.runId(), r.model(), r.seed(), r.globalBatch(), r.totalSteps(), r.optimizer(), r.learningRate(),
+                r.checkpointUri(), r.s3Endpoint(), r.checkpointEvery(), r.progressInterval(),
+                Path.of(r.checkpointUri()).resolve("w.txt").toString(), r.options());
+    }
+
     static CoordinatorContext coordinatorSettings(int workers) {
-        return new CoordinatorContext().minWorkers(workers).maxWorkers(workers)
+        return coordinatorSettings(workers, workers);
+    }
+
+    /** The first ring waits for {@code min} workers; the run goes on with {@code min} and takes up to {@code max}. */
+    static CoordinatorContext coordinatorSettings(int min, int max) {
+        return new CoordinatorContext().minWorkers(min).maxWorkers(max).initialWorkers(min)
                 .rendezvousTimeout(Duration.ofSeconds(30)).rendezvousSettle(Duration.ZERO)
                 .ringTimeout(Duration.ofSeconds(30)).shutdownGrace(Duration.ofSeconds(10));
     }
@@ -65,7 +78,12 @@ final class TestCluster implements AutoCloseable {
                 .welcomeTimeout(Duration.ofSeconds(30)).closeTimeout(Duration.ofSeconds(5)).conclude();
         WorkerNode node = WorkerNode.start(CONFIG, cluster, worker, TrainingSessions.of(new ToySessionFactory()));
         workers.add(node);
+        byName.put(name, node);
         return node;
+    }
+
+    WorkerNode worker(String name) {
+        return java.util.Objects.requireNonNull(byName.get(name), name);
     }
 
     /** The next event of {@code type}; fails on timeout, or at once on an unexpected terminal event. */

@@ -34,6 +34,7 @@ final class ConfigDefaults implements IDefaultValueProvider {
             Map.entry("--progress-interval", "ringtrain.run.progress-interval"),
             Map.entry("--export-params", "ringtrain.run.export-params"),
             Map.entry("--resume", "ringtrain.coordinator.resume"),
+            Map.entry("--rendezvous-timeout", "ringtrain.coordinator.rendezvous-timeout"),
             Map.entry("--workers", "ringtrain.coordinator.min-workers"),
             Map.entry("--min-workers", "ringtrain.coordinator.min-workers"),
             Map.entry("--max-workers", "ringtrain.coordinator.max-workers"),

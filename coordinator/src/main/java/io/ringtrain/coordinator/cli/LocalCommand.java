@@ -32,6 +32,10 @@ final class LocalCommand implements Callable<Integer> {
             description = "Worker processes that exit before the run ends are started again, at most N times in all; 0: never. Default: ${DEFAULT-VALUE}")
     int maxRestarts;
 
+    @Option(names = "--rendezvous-timeout", paramLabel = "DURATION",
+            description = "How long the run waits for its workers, at the start and when paused below --min-workers, before it fails. Default: ${DEFAULT-VALUE}")
+    java.time.Duration rendezvousTimeout;
+
     @Option(names = "--checkpoint-before-leave", paramLabel = "K",
             description = "A worker stopped with SIGTERM first lets the ring commit a checkpoint when the newest is K or more steps old; 0: never. Default: ${DEFAULT-VALUE}")
     long checkpointBeforeLeave;
@@ -67,7 +71,7 @@ final class LocalCommand implements Callable<Integer> {
         Optional<Path> summary = Optional.ofNullable(summaryJson).map(p -> Preflight.outputFile(p, "--summary-json"));
         // The first ring waits for every worker (max); later rings go on with min-workers while lost ones come back.
         CoordinatorContext coordinator = CoordinatorContext.fromConfig(cli.config).minWorkers(minWorkers).maxWorkers(workers).initialWorkers(workers)
-                .checkpointBeforeLeave(checkpointBeforeLeave).resume(run.resume).conclude();
+                .checkpointBeforeLeave(checkpointBeforeLeave).rendezvousTimeout(rendezvousTimeout).resume(run.resume).conclude();
         return new LocalRun(cli.config, cli.commits.apply(settings), cli.out, cli.err).run(new LocalRun.Plan(
                 settings, coordinator, coordinatorPort, workers, maxRestarts, logDir, workerJvmOptions, summary));
     }

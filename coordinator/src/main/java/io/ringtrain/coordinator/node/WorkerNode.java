@@ -112,6 +112,14 @@ public final class WorkerNode implements AutoCloseable {
         return system.getWhenTerminated().thenApply(done -> null);
     }
 
+    /**
+     * Stops the node at once without leaving the run or the cluster gracefully: it downs itself, as the cluster does to
+     * a node that crashed or was fenced. Waits at most {@code timeout}.
+     */
+    public void abandon(Duration timeout) {
+        ClusterNode.abandon(system, timeout);
+    }
+
     /** Stops the node (leaving the cluster) and waits for it, at most {@code timeout}. */
     public void close(Duration timeout) {
         ClusterNode.shutDownAndWait(system, timeout);

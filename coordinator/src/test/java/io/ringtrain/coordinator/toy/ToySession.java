@@ -40,7 +40,8 @@ import java.util.zip.CRC32C;
  * go through the real checkpoint library (shards by ShardWriter, restore by Checkpoints).
  *
  * <p>Options: {@code step-millis} (simulated compute per step), {@code fail-at-step} (the step throws a model
- * failure), {@code halt-at-step} (the JVM halts with status 3: a crashed worker process).
+ * failure), {@code halt-at-step} (the JVM halts with status 3: a crashed worker process), {@code halt-worker} (only the
+ * worker of this name halts).
  */
 final class ToySession implements TrainingSession {
 
@@ -56,6 +57,7 @@ final class ToySession implements TrainingSession {
     private final long stepMillis;
     private final long failAtStep;
     private final long haltAtStep;
+    private final String haltWorker;
     private RingGeneration ring;
     private double w;
     private double lastLoss = Double.NaN;
@@ -73,6 +75,7 @@ final class ToySession implements TrainingSession {
         this.stepMillis = option("step-millis", 0);
         this.failAtStep = option("fail-at-step", -1);
         this.haltAtStep = option("halt-at-step", -1);
+        this.haltWorker = run.options().getOrDefault("halt-worker", "");
     }
 
     private long option(String key, long otherwise) {
@@ -148,7 +151,7 @@ final class ToySession implements TrainingSession {
         if (ring.generation() <= abortedUpTo) {
             throw new SessionFailure.RingBroken("ring generation " + ring.generation() + " was aborted", null);
         }
-        if (step == haltAtStep) {
+        if (step == haltAtStep && (haltWorker.isEmpty() || haltWorker.equals(worker.name()))) {
             Runtime.getRuntime().halt(3);
         }
         if (step == failAtStep) {
