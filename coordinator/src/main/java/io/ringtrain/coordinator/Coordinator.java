@@ -95,9 +95,9 @@ public final class Coordinator {
     private record Failed(WorkerFailed report) implements Command {
     }
 
-    /** A rank's ring of {@code generation} stopped; it holds {@code state}. */
-    private record Stopped(long generation, int rank, StateDigest state, StopCause cause, String reason, boolean leaving)
-            implements ForGeneration {
+    /** A rank's ring of {@code generation} stopped; it holds {@code state}; {@code lostPeer}: the rank it saw go, or -1. */
+    private record Stopped(long generation, int rank, StateDigest state, StopCause cause, String reason, boolean leaving,
+                           int lostPeer) implements ForGeneration {
     }
 
     private record AbortAcked(long generation, int rank) implements ForGeneration {
@@ -130,7 +130,8 @@ public final class Coordinator {
     }
 
     private enum Timer implements Command {
-        RENDEZVOUS_TIMEOUT, SETTLED, RING_TIMEOUT, PROGRESS, SHUTDOWN_GRACE, ABORT_ACK_TIMEOUT, STOP_TIMEOUT, LEAVE_CHECKPOINT_TIMEOUT
+        RENDEZVOUS_TIMEOUT, SETTLED, RING_TIMEOUT, PROGRESS, SHUTDOWN_GRACE, ABORT_ACK_TIMEOUT, SUSPECT_TIMEOUT, STOP_TIMEOUT,
+        LEAVE_CHECKPOINT_TIMEOUT
     }
 
     // ---- per-generation values ------------------------------------------------------------
@@ -151,34 +152,48 @@ public final class Coordinator {
     }
 
     /** A generation whose ring is stopping: who has reported the state it holds, who acknowledged an abort, who is out. */
+    /**
+     * A generation whose ring is stopping: who has reported the state it holds, who acknowledged an abort, whom a peer
+     * saw go (a suspect), who is out.
+     */
     private record Stopping(Ring ring, String trigger, long triggeredAtMillis, boolean aborted, Map<Integer, Stopped> reports,
-                            Set<Integer> acked, Map<Integer, String> excluded) {
+                            Set<Integer> acked, Set<Integer> suspects, Map<Integer, String> excluded) {
         Stopping {
             reports = Map.copyOf(reports);
             acked = Set.copyOf(acked);
+            suspects = Set.copyOf(suspects);
             excluded = Map.copyOf(excluded);
         }
 
         Stopping reported(Stopped report) {
             Map<Integer, Stopped> next = new HashMap<>(reports);
             next.put(report.rank(), report);
-            return new Stopping(ring, trigger, triggeredAtMillis, aborted, next, acked, excluded);
+            Set<Integer> suspected = new HashSet<>(suspects);
+            if (report.lostPeer() >= 0 && report.lostPeer() < ring.worldSize()) {
+                suspected.add(report.lostPeer());
+            }
+            return new Stopping(ring, trigger, triggeredAtMillis, aborted, next, acked, suspected, excluded);
         }
 
         Stopping acknowledged(int rank) {
             Set<Integer> next = new HashSet<>(acked);
             next.add(rank);
-            return new Stopping(ring, trigger, triggeredAtMillis, aborted, reports, next, excluded);
+            return new Stopping(ring, trigger, triggeredAtMillis, aborted, reports, next, suspects, excluded);
         }
 
         Stopping aborting() {
-            return new Stopping(ring, trigger, triggeredAtMillis, true, reports, acked, excluded);
+            return new Stopping(ring, trigger, triggeredAtMillis, true, reports, acked, suspects, excluded);
         }
 
         Stopping excluding(int rank, String why) {
             Map<Integer, String> next = new HashMap<>(excluded);
             next.putIfAbsent(rank, why);
-            return new Stopping(ring, trigger, triggeredAtMillis, aborted, reports, acked, next);
+            return new Stopping(ring, trigger, triggeredAtMillis, aborted, reports, acked, suspects, next);
+        }
+
+        /** Suspects that neither acknowledged the abort nor reported: silent since a peer saw them go. */
+        boolean silentSuspects() {
+            return suspects.stream().anyMatch(r -> !acked.contains(r) && !settled(r));
         }
 
         boolean settled(int rank) {
@@ -242,7 +257,8 @@ public final class Coordinator {
                 case FAILED -> new Failed(message.getFailed());
                 case STOPPED -> new Stopped(message.getStopped().getGeneration(), message.getStopped().getRank(),
                         new StateDigest(message.getStopped().getStepsDone(), message.getStopped().getStateCrc32C()),
-                        message.getStopped().getCause(), message.getStopped().getReason(), message.getStopped().getLeaving());
+                        message.getStopped().getCause(), message.getStopped().getReason(), message.getStopped().getLeaving(),
+                        message.getStopped().getLostPeer());
                 case ABORT_ACKNOWLEDGED -> new AbortAcked(message.getAbortAcknowledged().getGeneration(),
                         message.getAbortAcknowledged().getRank());
                 case LEAVE -> new LeaveAsked(message.getLeave().getWorkerId(), message.getLeave().getReason());
@@ -409,7 +425,7 @@ public final class Coordinator {
             ToWorker pause = ToWorkerMessages.pause(ring.generation(), reason);
             ring.byRank().forEach(r -> r.worker().tell(pause));
             events.tell(new RunEvent.RingStopping(ring.generation(), reason));
-            return training(state.changing(pendingChange(ring, reason)), gen.pausing());
+            return training(state.changing(pendingChange(ring, reason, System.currentTimeMillis())), gen.pausing());
         }
         long g = ring.generation();
         return active(state, next -> training(next, gen), receive(g)
@@ -434,19 +450,21 @@ public final class Coordinator {
                 .onMessage(Stopped.class, stopped -> {
                     RunState next = recordStopped(state, ring, stopped);
                     String reason = stopReason(ring, stopped);
-                    if (next.pendingChange().isEmpty()) {
-                        next = next.changing(pendingChange(ring, reason));
+                    // An agreed stop nobody here asked for is a member leaving: its own report names the reason.
+                    boolean unexplained = stopped.cause() == StopCause.STOP_PAUSED && !stopped.leaving();
+                    if (next.pendingChange().isEmpty() && !unexplained) {
+                        next = next.changing(pendingChange(ring, reason, System.currentTimeMillis()));
                     }
                     events.tell(new RunEvent.RingStopping(g, reason));
-                    Stopping s = newStopping(ring, next.pendingChange().get().trigger(), false).reported(stopped);
+                    Stopping s = newStopping(ring, next.pendingChange().map(MembershipChange::trigger).orElse(reason), false).reported(stopped);
                     if (stopped.cause() == StopCause.STOP_BROKEN) {
                         s = abort(s, reason);
                     } else {
                         // The ranks agree on the stop step inside their own all-reduce, so the others stop after the
                         // same step anyway; telling them too costs nothing and covers a session without that vote.
                         ToWorker pause = ToWorkerMessages.pause(g, reason);
-                        ring.byRank().stream().filter(r -> !r.worker().equals(ring.byRank().get(stopped.rank()).worker()))
-                                .forEach(r -> r.worker().tell(pause));
+                        Optional<WorkerRegistration> reporter = ring.at(stopped.rank());
+                        ring.byRank().stream().filter(r -> reporter.map(w -> !w.equals(r)).orElse(true)).forEach(r -> r.worker().tell(pause));
                     }
                     return stopping(next, s);
                 }));
@@ -464,17 +482,24 @@ public final class Coordinator {
         }
         if (s.complete()) {
             timers.cancel(Timer.ABORT_ACK_TIMEOUT);
+            timers.cancel(Timer.SUSPECT_TIMEOUT);
             timers.cancel(Timer.STOP_TIMEOUT);
             return stopped(state, s);
         }
         if (!timers.isTimerActive(Timer.STOP_TIMEOUT)) {
             timers.startSingleTimer(Timer.STOP_TIMEOUT, settings.stopTimeout());
         }
+        if (s.aborted() && s.silentSuspects() && !timers.isTimerActive(Timer.SUSPECT_TIMEOUT)) {
+            timers.startSingleTimer(Timer.SUSPECT_TIMEOUT, settings.suspectTimeout());
+        }
         Stopping current = s;
         Ring ring = s.ring();
         return active(state, next -> stopping(next, current), receive(ring.generation())
                 .onMessage(Stopped.class, stopped -> {
                     RunState next = recordStopped(state, ring, stopped);
+                    if (stopped.leaving() && next.pendingChange().isEmpty()) {
+                        next = next.changing(pendingChange(ring, stopReason(ring, stopped), current.triggeredAtMillis()));
+                    }
                     Stopping after = current.reported(stopped);
                     if (stopped.cause() == StopCause.STOP_BROKEN && !after.aborted()) {
                         after = abort(after, stopReason(ring, stopped));
@@ -484,6 +509,9 @@ public final class Coordinator {
                 .onMessage(AbortAcked.class, ack -> stopping(state, current.acknowledged(ack.rank())))
                 .onMessageEquals(Timer.ABORT_ACK_TIMEOUT, () -> fence(state, current, "did not answer the abort within "
                         + seconds(settings.abortAckTimeout()) + " (frozen, or cut off)", r -> !current.acked().contains(r)))
+                .onMessageEquals(Timer.SUSPECT_TIMEOUT, () -> fence(state, current, "a peer saw it go, and it did not answer the abort"
+                        + " within " + seconds(settings.suspectTimeout()) + " (frozen, or cut off)",
+                        r -> current.suspects().contains(r) && !current.acked().contains(r)))
                 .onMessageEquals(Timer.STOP_TIMEOUT, () -> fence(state, current, "did not stop within " + seconds(settings.stopTimeout()),
                         r -> true))
                 .onMessage(Progressed.class, p -> Behaviors.same())
@@ -534,7 +562,7 @@ public final class Coordinator {
                 left.put(leaver.workerId(), "left: " + report.reason());
             }
         }
-        MembershipChange change = state.pendingChange().orElse(pendingChange(s.ring(), s.trigger()));
+        MembershipChange change = state.pendingChange().orElse(pendingChange(s.ring(), s.trigger(), s.triggeredAtMillis()));
         NextRing.Choice choice = NextRing.choose(state.membership(), state.highestGeneration() + 1, settings.minWorkers(),
                 state.startStep().orElse(0), state.lastCommittedStep());
         long now = System.currentTimeMillis();
@@ -735,7 +763,10 @@ public final class Coordinator {
     /** A member is lost: mark it gone and down its node, so nothing waits for it and a frozen process is fenced. */
     private RunState lose(RunState state, WorkerRegistration worker, String how) {
         context.getLog().warn("lost {}: {}", worker.describe(), how);
-        Cluster.get(context.getSystem()).manager().tell(new Down(worker.address()));
+        Cluster cluster = Cluster.get(context.getSystem());
+        if (!worker.address().equals(cluster.selfMember().address())) { // a worker in the coordinator's own node (tests)
+            cluster.manager().tell(new Down(worker.address()));
+        }
         return state.withMembership(state.membership().gone(worker.worker(), how));
     }
 
@@ -773,7 +804,7 @@ public final class Coordinator {
 
     /** Stops {@code ring} because of {@code why}: aborts it, or lets it pause at a boundary when nothing broke. */
     private Behavior<Command> stop(RunState before, Ring ring, String why, boolean abort) {
-        RunState state = before.pendingChange().isPresent() ? before : before.changing(pendingChange(ring, why));
+        RunState state = before.pendingChange().isPresent() ? before : before.changing(pendingChange(ring, why, System.currentTimeMillis()));
         events.tell(new RunEvent.RingStopping(ring.generation(), why));
         context.getLog().warn("ring generation {} stops: {}", ring.generation(), why);
         Stopping s = newStopping(ring, state.pendingChange().get().trigger(), false);
@@ -781,7 +812,7 @@ public final class Coordinator {
     }
 
     private Stopping newStopping(Ring ring, String trigger, boolean aborted) {
-        return new Stopping(ring, trigger, System.currentTimeMillis(), aborted, Map.of(), Set.of(), Map.of());
+        return new Stopping(ring, trigger, System.currentTimeMillis(), aborted, Map.of(), Set.of(), Set.of(), Map.of());
     }
 
     /** Tells every live member of the stopping ring to abort it, and starts the acknowledgement deadline. */
@@ -834,9 +865,9 @@ public final class Coordinator {
                 : "the ring paused at step " + stopped.state().stepsDone() + " (" + stopped.reason() + ")";
     }
 
-    private static MembershipChange pendingChange(Ring ring, String trigger) {
+    private static MembershipChange pendingChange(Ring ring, String trigger, long atMillis) {
         return new MembershipChange(ring.generation(), ring.generation(), ring.worldSize(), ring.worldSize(), trigger, List.of(), Map.of(),
-                System.currentTimeMillis(), 0, 0, 0, 0);
+                atMillis, 0, 0, 0, 0);
     }
 
     /** The new generation completed its first step: the pending change is done. */

@@ -16,6 +16,7 @@ public final class CoordinatorContext {
     private Duration ringTimeout = Duration.ofSeconds(120);
     private Duration shutdownGrace = Duration.ofSeconds(15);
     private Duration abortAckTimeout = Duration.ofSeconds(2);
+    private Duration suspectTimeout = Duration.ofSeconds(1);
     private Duration stopTimeout = Duration.ofSeconds(60);
     private long checkpointBeforeLeave;
     private boolean resume;
@@ -33,6 +34,7 @@ public final class CoordinatorContext {
                 .ringTimeout(c.getDuration("ring-timeout"))
                 .shutdownGrace(c.getDuration("shutdown-grace"))
                 .abortAckTimeout(c.getDuration("abort-ack-timeout"))
+                .suspectTimeout(c.getDuration("suspect-timeout"))
                 .stopTimeout(c.getDuration("stop-timeout"))
                 .checkpointBeforeLeave(c.getLong("checkpoint-before-leave"))
                 .resume(c.getBoolean("resume"));
@@ -57,6 +59,7 @@ public final class CoordinatorContext {
         requirePositive(ringTimeout, "ring-timeout");
         requirePositive(shutdownGrace, "shutdown-grace");
         requirePositive(abortAckTimeout, "abort-ack-timeout");
+        requirePositive(suspectTimeout, "suspect-timeout");
         requirePositive(stopTimeout, "stop-timeout");
         if (checkpointBeforeLeave < 0) {
             throw new IllegalArgumentException("ringtrain.coordinator.checkpoint-before-leave must be 0 (off) or a number of steps, got "
@@ -163,6 +166,20 @@ public final class CoordinatorContext {
 
     public Duration abortAckTimeout() {
         return abortAckTimeout;
+    }
+
+    /**
+     * A member whose loss a peer's data plane saw (its publication or image went away) and that does not acknowledge
+     * the abort within this time is treated as lost: shorter than {@link #abortAckTimeout()}, because a peer already
+     * saw it go.
+     */
+    public CoordinatorContext suspectTimeout(Duration suspectTimeout) {
+        this.suspectTimeout = suspectTimeout;
+        return this;
+    }
+
+    public Duration suspectTimeout() {
+        return suspectTimeout;
     }
 
     /**

@@ -14,8 +14,21 @@ public abstract sealed class SessionFailure extends RuntimeException
 
     /** A collective could not complete: a peer is gone or stuck, or the ring was aborted. The state is intact. */
     public static final class RingBroken extends SessionFailure {
+        private final int lostPeer;
+
         public RingBroken(String message, Throwable cause) {
+            this(message, cause, -1);
+        }
+
+        /** @param lostPeer the rank the data plane saw go (its publication or image gone), or -1 */
+        public RingBroken(String message, Throwable cause, int lostPeer) {
             super(message, cause);
+            this.lostPeer = lostPeer;
+        }
+
+        /** The rank whose loss broke the ring, if the data plane saw one go; -1 otherwise (a timeout, an abort). */
+        public int lostPeer() {
+            return lostPeer;
         }
     }
 

@@ -35,11 +35,11 @@ final class ToCoordinatorMessages {
                 .setStepsDone(state.stepsDone()).setStateCrc32C(state.crc32c())).build();
     }
 
-    static ToCoordinator stopped(RingGeneration ring, StateDigest state, StopCause cause, String reason, boolean leaving) {
+    static ToCoordinator stopped(RingGeneration ring, StateDigest state, StopCause cause, String reason, boolean leaving, int lostPeer) {
         return ToCoordinator.newBuilder().setStopped(RingStopped.newBuilder()
                 .setGeneration(ring.generation()).setRank(ring.rank())
                 .setStepsDone(state.stepsDone()).setStateCrc32C(state.crc32c())
-                .setCause(cause).setReason(reason).setLeaving(leaving)).build();
+                .setCause(cause).setReason(reason).setLeaving(leaving).setLostPeer(lostPeer)).build();
     }
 
     static ToCoordinator abortAcknowledged(RingGeneration ring) {

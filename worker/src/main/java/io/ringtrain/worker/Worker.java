@@ -111,8 +111,11 @@ public final class Worker {
     private record StepDone(long generation, StepResult result, Optional<StateDigest> stoppedAt) implements Command {
     }
 
-    /** The ring of {@code generation} stopped on this rank, which now holds {@code state}. */
-    private record Stopped(long generation, StateDigest state, StopCause cause, String reason) implements Command {
+    /** The ring of {@code generation} stopped on this rank, which now holds {@code state}; {@code lostPeer} -1: none seen. */
+    private record Stopped(long generation, StateDigest state, StopCause cause, String reason, int lostPeer) implements Command {
+        Stopped(long generation, StateDigest state, StopCause cause, String reason) {
+            this(generation, state, cause, reason, -1);
+        }
     }
 
     private record ShardDone(long generation, SavedShard shard) implements Command {
@@ -312,7 +315,7 @@ public final class Worker {
                                 + joined.state().stepsDone() + ", not step " + a.startStep(), FailureKind.FAILURE_INTERNAL);
                     }
                     if (m.leave().isPresent()) {
-                        return stopped(m, a.ring(), new Stopped(g, joined.state(), StopCause.STOP_PAUSED, "leaving"));
+                        return stopped(m, a.ring(), new Stopped(g, joined.state(), StopCause.STOP_PAUSED, m.leave().get().reason()));
                     }
                     m.coordinator().tell(ToCoordinatorMessages.ringReady(a.ring(), joined.state()));
                     context.getLog().info("ring generation {} joined; holding {}", g, joined.state());
@@ -335,7 +338,7 @@ public final class Worker {
                     return stopped(m, ring, new Stopped(g, state, StopCause.STOP_BROKEN, abort.reason()));
                 })
                 .onMessage(PauseRequested.class, pause -> stopped(m, ring, new Stopped(g, state, StopCause.STOP_PAUSED, pause.reason())))
-                .onMessage(Leave.class, leave -> stopped(m.leaving(leave), ring, new Stopped(g, state, StopCause.STOP_PAUSED, "leaving"))));
+                .onMessage(Leave.class, leave -> stopped(m.leaving(leave), ring, new Stopped(g, state, StopCause.STOP_PAUSED, leave.reason()))));
     }
 
     private Behavior<Command> startTraining(Member m, RingGeneration ring, StateDigest state) {
@@ -389,8 +392,8 @@ public final class Worker {
         }
         if (done.stoppedAt().isPresent()) {
             reportProgress(after, t);
-            return stopped(after, t.ring(), new Stopped(t.ring().generation(), done.stoppedAt().get(), StopCause.STOP_PAUSED,
-                    "the ranks agreed to stop after step " + t.stepsDone()));
+            String reason = m.leave().map(Leave::reason).orElse("the ranks agreed to stop after step " + t.stepsDone());
+            return stopped(after, t.ring(), new Stopped(t.ring().generation(), done.stoppedAt().get(), StopCause.STOP_PAUSED, reason));
         }
         return nextStep(after, t);
     }
@@ -399,7 +402,7 @@ public final class Worker {
     private Behavior<Command> stopped(Member m, RingGeneration ring, Stopped stop) {
         timers.cancel(Timer.REPORT);
         boolean leaving = m.leave().isPresent();
-        m.coordinator().tell(ToCoordinatorMessages.stopped(ring, stop.state(), stop.cause(), stop.reason(), leaving));
+        m.coordinator().tell(ToCoordinatorMessages.stopped(ring, stop.state(), stop.cause(), stop.reason(), leaving, stop.lostPeer()));
         context.getLog().info("ring generation {} stopped ({}: {}); holding {}", ring.generation(),
                 stop.cause() == StopCause.STOP_PAUSED ? "paused" : "broken", stop.reason(), stop.state());
         return leaving ? leaving(m, Optional.of(stop.state()), false) : standby(m);
@@ -593,7 +596,7 @@ public final class Worker {
             try {
                 return work.apply(s);
             } catch (SessionFailure.RingBroken broken) {
-                return new Stopped(generation, s.digest(), StopCause.STOP_BROKEN, rootMessage(broken));
+                return new Stopped(generation, s.digest(), StopCause.STOP_BROKEN, rootMessage(broken), broken.lostPeer());
             }
         }), (command, error) -> error == null ? command : new SessionFailed(during, error));
     }

@@ -182,7 +182,7 @@ public final class DataParallelStep {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             if (cause instanceof CollectiveException broken) {
                 throw new SessionFailure.RingBroken("step " + step + " on ring generation " + ring.generation() + ": "
-                        + broken.getMessage(), broken);
+                        + broken.getMessage(), broken, broken instanceof CollectiveException.PeerLost lost ? lost.peerRank() : -1);
             }
             throw cause instanceof RuntimeException r ? r : e;
         }

@@ -165,7 +165,8 @@ final class DataParallelSession implements TrainingSession {
         } catch (CompletionException e) {
             if (e.getCause() instanceof CollectiveException broken) {
                 throw new SessionFailure.RingBroken("receiving the training state from rank " + sourceRank + " of generation "
-                        + ring.generation() + " failed: " + broken.getMessage(), broken);
+                        + ring.generation() + " failed: " + broken.getMessage(), broken,
+                        broken instanceof CollectiveException.PeerLost lost ? lost.peerRank() : -1);
             }
             throw e;
         }

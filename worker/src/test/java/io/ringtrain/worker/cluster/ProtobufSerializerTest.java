@@ -107,7 +107,7 @@ class ProtobufSerializerTest {
             ToCoordinator.newBuilder().setFailed(WorkerFailed.newBuilder().setGeneration(3).setRank(-1).setWorkerId("w-1")
                     .setReason("data plane timed out").setKind(FailureKind.FAILURE_STORAGE)).build(),
             ToCoordinator.newBuilder().setStopped(RingStopped.newBuilder().setGeneration(3).setRank(1).setStepsDone(121)
-                    .setStateCrc32C(0x1234abcd).setCause(StopCause.STOP_BROKEN).setReason("peer lost").setLeaving(true)).build(),
+                    .setStateCrc32C(0x1234abcd).setCause(StopCause.STOP_BROKEN).setReason("peer lost").setLeaving(true).setLostPeer(2)).build(),
             ToCoordinator.newBuilder().setAbortAcknowledged(AbortAcknowledged.newBuilder().setGeneration(3).setRank(1)).build(),
             ToCoordinator.newBuilder().setLeave(LeaveRequested.newBuilder().setWorkerId("w-1").setReason("SIGTERM")).build());
 
