@@ -54,6 +54,7 @@ final class DataParallelSession implements TrainingSession {
     private final Checkpoints checkpoints;
     private final ShardWriter shards;
     private final DataPlane plane;
+    private final SessionOptions options;
     private final StepTimings timings = new StepTimings(WARMUP_STEPS);
     private DataParallelStep step;
     private RingGeneration ring;
@@ -63,24 +64,26 @@ final class DataParallelSession implements TrainingSession {
     /** Generations up to this one were aborted: joining them, or anything still running on them, fails. */
     private volatile long abortedUpTo;
 
-    private DataParallelSession(RunSettings run, Replica replica, Checkpoints checkpoints, DataPlane plane) {
+    private DataParallelSession(RunSettings run, Replica replica, Checkpoints checkpoints, DataPlane plane, SessionOptions options) {
         this.run = run;
         this.replica = replica;
         this.layout = StateCheckpoints.layoutOf(replica.state().state());
         this.checkpoints = checkpoints;
         this.shards = checkpoints.writer(run.runId());
         this.plane = plane;
+        this.options = options;
     }
 
     static DataParallelSession open(RunSettings run, WorkerContext worker) {
-        ComputeBackend.limitThreads(Integer.parseInt(run.options().getOrDefault("compute-threads", "1")));
+        SessionOptions options = SessionOptions.of(run.options());
+        ComputeBackend.limitThreads(options.computeThreads());
         Replica replica = Replica.create(ModelRegistry.create(run.model(), run.seed(), optimizer(run)), run.seed(), run.globalBatch());
         Checkpoints checkpoints = Checkpoints.open(run.checkpointStoreUri());
         try {
             DataPlane plane = DataPlane.launch(DataPlaneSettings.of(worker));
             LOG.info("worker {} ready: {} ({} parameters), data plane at {}, {}", worker.name(), run.model(),
                     replica.state().parameterCount(), plane.endpoint(), ComputeBackend.describe());
-            return new DataParallelSession(run, replica, checkpoints, plane);
+            return new DataParallelSession(run, replica, checkpoints, plane, options);
         } catch (RuntimeException e) {
             checkpoints.close();
             throw e;
@@ -112,6 +115,7 @@ final class DataParallelSession implements TrainingSession {
         }
         if (step == null) {
             step = new DataParallelStep(replica, joined);
+            step.syntheticCompute(options.syntheticCompute());
         } else {
             step.communicator(joined);
         }
