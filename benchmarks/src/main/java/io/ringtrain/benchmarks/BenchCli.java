@@ -2,13 +2,14 @@ package io.ringtrain.benchmarks;
 
 import io.ringtrain.benchmarks.allreduce.AllReduceBench;
 import io.ringtrain.benchmarks.checkpoint.CheckpointBench;
+import io.ringtrain.benchmarks.faults.FaultBench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code java -jar ringtrain-bench.jar <command>}: the scaling-study harness. */
 @Command(name = "ringtrain-bench", mixinStandardHelpOptions = true,
-        description = "ringtrain scaling-study benchmarks: all-reduce bandwidth, checkpoints, micro-benchmarks.",
-        subcommands = {AllReduceBench.class, CheckpointBench.class, JmhCommand.class})
+        description = "ringtrain scaling-study benchmarks: all-reduce bandwidth, checkpoints, fault tolerance, micro-benchmarks.",
+        subcommands = {AllReduceBench.class, CheckpointBench.class, FaultBench.class, JmhCommand.class})
 public final class BenchCli implements Runnable {
     @Override
     public void run() {

@@ -1,0 +1,217 @@
+package io.ringtrain.benchmarks.faults;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Fault tolerance as a user gets it: `ringtrain local` runs once without faults and once with faults injected by real
+ * signals (SIGKILL, SIGTERM, SIGSTOP) into its worker processes, in the same invocation; per fault it reports the
+ * detection time (fault -> every survivor stopped), the recovery time (-> first step of the new generation), the
+ * time until the restarted worker steps with the others again, the steps redone and how the SIGTERMed process
+ * exited, then the state-transfer bandwidth and the training efficiency against the fault-free run. The run's own
+ * summary (--summary-json) gives every membership change with wall-clock times; this harness sets them against the
+ * moments it sent the signals.
+ */
+@Command(name = "faults", mixinStandardHelpOptions = true,
+        description = "Inject SIGKILL/SIGTERM/SIGSTOP into `ringtrain local` workers and report detection, recovery, rejoin, "
+                + "state transfer and training efficiency against a fault-free run measured in the same invocation.")
+public final class FaultBench implements Callable<Integer> {
+
+    @Option(names = "--workers", defaultValue = "4", description = "Worker processes. Default: ${DEFAULT-VALUE}")
+    int workers;
+    @Option(names = "--steps", defaultValue = "3000", description = "Steps of each run. Default: ${DEFAULT-VALUE}")
+    int steps;
+    @Option(names = "--synthetic-compute-ms", defaultValue = "50",
+            description = "Parked (not spent) compute per step, standing in for a larger model. Default: ${DEFAULT-VALUE}")
+    int syntheticComputeMs;
+    @Option(names = "--every", defaultValue = "60s", description = "Time between faults, e.g. 60s. Default: ${DEFAULT-VALUE}")
+    String every;
+    @Option(names = "--faults", split = ",", defaultValue = "kill,term,stop",
+            description = "Fault kinds, used in turn: kill (SIGKILL), term (SIGTERM), stop (SIGSTOP, SIGCONT once the ring moved on). Default: ${DEFAULT-VALUE}")
+    List<String> faults;
+    @Option(names = "--seed", defaultValue = "1", description = "Chooses the victims. Default: ${DEFAULT-VALUE}")
+    long seed;
+    @Option(names = "--ringtrain-jar", defaultValue = "coordinator/target/ringtrain.jar",
+            description = "The ringtrain command line (`mvn package` builds it). Default: ${DEFAULT-VALUE}")
+    Path ringtrainJar;
+    @Option(names = "--out", defaultValue = "fault-bench", description = "Directory for logs, summaries and the CSV. Default: ${DEFAULT-VALUE}")
+    Path out;
+    @Option(names = "--no-baseline", description = "Skip the fault-free run (no efficiency figure).")
+    boolean noBaseline;
+
+    /** One injected fault and when; for SIGTERM, when the process had exited (it leaves the run first). */
+    record Injected(String kind, String worker, long atMillis, java.util.concurrent.CompletableFuture<Long> exitedAtMillis) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (workers < 2) {
+            throw new IllegalArgumentException("--workers must be at least 2: one must survive the fault");
+        }
+        if (!Files.isRegularFile(ringtrainJar)) {
+            throw new IllegalArgumentException("--ringtrain-jar " + ringtrainJar + " does not exist: run `mvn -B -q -DskipTests package` first");
+        }
+        for (String f : faults) {
+            if (!List.of("kill", "term", "stop").contains(f)) {
+                throw new IllegalArgumentException("--faults: unknown fault '" + f + "'; use kill, term and/or stop");
+            }
+        }
+        Duration gap = Duration.parse("PT" + every.toUpperCase(Locale.ROOT));
+        Files.createDirectories(out);
+        System.out.printf(Locale.ROOT, "fault benchmark: %d workers, %d steps, %d ms synthetic compute per step, a fault every %s (%s); %d cores, load %s%n",
+                workers, steps, syntheticComputeMs, every, String.join(",", faults), Runtime.getRuntime().availableProcessors(),
+                Files.readString(Path.of("/proc/loadavg")).trim());
+
+        Optional<RunSummary> baseline = Optional.empty();
+        if (!noBaseline) {
+            System.out.println("== run without faults");
+            try (RingtrainLocal run = RingtrainLocal.start(ringtrainJar, out, "baseline", args("baseline"))) {
+                run.awaitExit(Duration.ofHours(2));
+                baseline = Optional.of(RunSummary.read(out.resolve("baseline.json")));
+            }
+            System.out.printf(Locale.ROOT, "   %.2f steps/s%n", baseline.get().stepsPerSecond());
+        }
+
+        System.out.println("== run with faults");
+        List<Injected> injected = new ArrayList<>();
+        RunSummary faulty;
+        try (RingtrainLocal run = RingtrainLocal.start(ringtrainJar, out, "faults", args("faults"))) {
+            run.awaitOutput("training with " + workers + " workers", Duration.ofMinutes(5));
+            SplittableRandom random = new SplittableRandom(seed);
+            int next = 0;
+            while (run.isAlive()) {
+                if (!run.sleepWhileAlive(gap)) {
+                    break;
+                }
+                String kind = faults.get(next++ % faults.size());
+                Optional<ProcessHandle> victim = run.randomWorker(random, workers);
+                if (victim.isEmpty()) {
+                    continue; // every worker is being replaced right now
+                }
+                String name = RingtrainLocal.workerName(victim.get());
+                long at = System.currentTimeMillis();
+                int changesBefore = run.count("ring re-formed");
+                RingtrainLocal.signal(victim.get(), switch (kind) {
+                    case "kill" -> "KILL";
+                    case "term" -> "TERM";
+                    default -> "STOP";
+                });
+                injected.add(new Injected(kind, name, at, victim.get().onExit().thenApply(p -> System.currentTimeMillis())));
+                System.out.printf(Locale.ROOT, "   %s %s (pid %d)%n", kind, name, victim.get().pid());
+                if (kind.equals("stop")) {
+                    run.awaitCount("ring re-formed", changesBefore + 1, Duration.ofSeconds(60));
+                    RingtrainLocal.signal(victim.get(), "CONT");
+                }
+            }
+            run.awaitExit(Duration.ofHours(2));
+            faulty = RunSummary.read(out.resolve("faults.json"));
+        }
+
+        report(injected, faulty, baseline);
+        return 0;
+    }
+
+    private List<String> args(String name) {
+        return List.of("local", "--workers", Integer.toString(workers), "--steps", Integer.toString(steps),
+                "--max-restarts", "1000", "--progress-interval", "1s", "-O", "synthetic-compute-ms=" + syntheticComputeMs,
+                "--checkpoint-dir", out.resolve(name + "-ckpt").toString(), "--log-dir", out.resolve(name + "-logs").toString(),
+                "--summary-json", out.resolve(name + ".json").toString());
+    }
+
+    private void report(List<Injected> injected, RunSummary run, Optional<RunSummary> baseline) throws IOException {
+        List<String> csv = new ArrayList<>(List.of("fault,worker,detection_s,recovery_s,rejoin_s,steps_redone,world_after"));
+        List<Double> detections = new ArrayList<>();
+        List<Double> recoveries = new ArrayList<>();
+        System.out.printf("%n%-5s %-10s %11s %10s %10s %7s %6s%n", "fault", "worker", "detection", "recovery", "rejoin", "redone", "world");
+        for (Injected fault : injected) {
+            Optional<RunSummary.Change> lost = run.changes().stream()
+                    .filter(c -> c.triggeredAtMillis() >= fault.atMillis() - 50 && c.left().contains("\"" + fault.worker() + "\""))
+                    .findFirst();
+            Optional<RunSummary.Change> back = run.changes().stream()
+                    .filter(c -> c.triggeredAtMillis() > fault.atMillis() && c.joined().contains("\"" + fault.worker() + "\""))
+                    .findFirst();
+            double detection = lost.map(c -> (c.stoppedAtMillis() - fault.atMillis()) / 1e3).orElse(Double.NaN);
+            double recovery = lost.map(c -> c.resumedAtMillis() == 0 ? Double.NaN : (c.resumedAtMillis() - c.stoppedAtMillis()) / 1e3)
+                    .orElse(Double.NaN);
+            double rejoin = back.map(c -> c.resumedAtMillis() == 0 ? Double.NaN : (c.resumedAtMillis() - fault.atMillis()) / 1e3)
+                    .orElse(Double.NaN);
+            if (lost.isPresent()) {
+                detections.add(detection);
+                recoveries.add(recovery);
+            }
+            String line = String.format(Locale.ROOT, "%-5s %-10s %10.3fs %9.3fs %9.1fs %7s %6s", fault.kind(), fault.worker(), detection,
+                    recovery, rejoin, lost.map(c -> Long.toString(c.stepsRedone())).orElse("?"),
+                    lost.map(c -> Integer.toString(c.worldSizeAfter())).orElse("?"));
+            System.out.println(line);
+            csv.add(String.join(",", fault.kind(), fault.worker(), number(detection), number(recovery), number(rejoin),
+                    lost.map(c -> Long.toString(c.stepsRedone())).orElse(""), lost.map(c -> Integer.toString(c.worldSizeAfter())).orElse("")));
+        }
+        System.out.printf(Locale.ROOT, "%ndetection  p50 %.3f s  max %.3f s   recovery  p50 %.3f s  max %.3f s   (%d faults, %d membership changes)%n",
+                percentile(detections, 0.5), percentile(detections, 1.0), percentile(recoveries, 0.5), percentile(recoveries, 1.0),
+                injected.size(), run.changes().size());
+        List<Double> transfers = stateTransferRates(out.resolve("faults-logs"));
+        if (!transfers.isEmpty()) {
+            System.out.printf(Locale.ROOT, "state transfer to joiners: median %.0f MB/s over %d transfers%n", percentile(transfers, 0.5),
+                    transfers.size());
+        }
+        if (baseline.isPresent()) {
+            double efficiency = run.stepsPerSecond() / baseline.get().stepsPerSecond();
+            System.out.printf(Locale.ROOT, "training efficiency: %.2f steps/s with faults, %.2f without: %.1f %%%n", run.stepsPerSecond(),
+                    baseline.get().stepsPerSecond(), efficiency * 100);
+        }
+        for (Injected fault : injected) {
+            if (fault.kind().equals("term") && fault.exitedAtMillis().isDone()) {
+                System.out.printf(Locale.ROOT, "SIGTERM to %s: its process exited %.2f s later, after leaving the run (a pod's grace period is 30 s)%n",
+                        fault.worker(), (fault.exitedAtMillis().join() - fault.atMillis()) / 1e3);
+            }
+        }
+        Files.write(out.resolve("faults.csv"), csv);
+        System.out.println("per-fault table: " + out.resolve("faults.csv"));
+    }
+
+    private static final Pattern TRANSFER = Pattern.compile("took the training state \\((\\d+) bytes.*?\\(([0-9]+) MB/s\\)");
+
+    /** The MB/s every joiner's log reports for the state it was sent. */
+    private static List<Double> stateTransferRates(Path logs) throws IOException {
+        List<Double> rates = new ArrayList<>();
+        if (!Files.isDirectory(logs)) {
+            return rates;
+        }
+        try (Stream<Path> files = Files.walk(logs)) {
+            for (Path log : files.filter(p -> p.toString().endsWith(".log")).toList()) {
+                Matcher m = TRANSFER.matcher(Files.readString(log));
+                while (m.find()) {
+                    rates.add(Double.parseDouble(m.group(2)));
+                }
+            }
+        }
+        return rates;
+    }
+
+    static double percentile(List<Double> values, double q) {
+        List<Double> sorted = values.stream().filter(v -> !v.isNaN()).sorted().toList();
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        int index = Math.max(0, (int) Math.ceil(q * sorted.size()) - 1); // nearest rank
+        return sorted.get(Math.min(sorted.size() - 1, index));
+    }
+
+    private static String number(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+}

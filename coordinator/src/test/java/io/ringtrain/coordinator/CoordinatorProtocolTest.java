@@ -1,0 +1,317 @@
+package io.ringtrain.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.checkpoint.StateLayout;
+import io.ringtrain.protocol.checkpoint.ShardReport;
+import io.ringtrain.protocol.common.Dtype;
+import io.ringtrain.protocol.common.TensorSpec;
+import io.ringtrain.protocol.control.AbortAcknowledged;
+import io.ringtrain.protocol.control.FailureKind;
+import io.ringtrain.protocol.control.RegisterWorker;
+import io.ringtrain.protocol.control.RingAssignment;
+import io.ringtrain.protocol.control.RingReady;
+import io.ringtrain.protocol.control.RingStopped;
+import io.ringtrain.protocol.control.ShardSaved;
+import io.ringtrain.protocol.control.StateSource;
+import io.ringtrain.protocol.control.StopCause;
+import io.ringtrain.protocol.control.ToCoordinator;
+import io.ringtrain.protocol.control.ToWorker;
+import io.ringtrain.protocol.control.WorkerFailed;
+import io.ringtrain.worker.RunSettings;
+import io.ringtrain.worker.Worker;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The Coordinator's protocol, message by message, against test probes standing in for workers (one single-node
+ * cluster, no sessions, no data plane): rings, stale generations, losses, suspects, joiners, shards and failures.
+ */
+@Timeout(60)
+class CoordinatorProtocolTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    /** One system per test: a coordinator of an earlier test would welcome this test's workers too. */
+    private static ActorTestKit kit;
+
+    @BeforeEach
+    void startSystem() {
+        kit = ActorTestKit.create("coordinator-protocol", ConfigFactory.parseString("""
+                pekko.actor.provider = cluster
+                pekko.remote.artery.canonical.port = 0
+                pekko.cluster.typed.receptionist.distributed-data.gossip-interval = 100ms
+                pekko.cluster.jmx.enabled = off
+                """).withFallback(ConfigFactory.load()));
+        Cluster cluster = Cluster.get(kit.system());
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+
+    @AfterEach
+    void stopSystem() {
+        kit.shutdownTestKit();
+    }
+
+    /** Commits are only recorded: the protocol, not storage, is under test here. */
+    static final class Commits implements CheckpointCommits {
+        final List<CheckpointShards> committed = new CopyOnWriteArrayList<>();
+
+        @Override
+        public OptionalLong latestCommittedStep(RunSettings run) {
+            return OptionalLong.empty();
+        }
+
+        @Override
+        public void commit(RunSettings run, CheckpointShards shards) {
+            committed.add(shards);
+        }
+    }
+
+    /** A test probe that registers as a worker and speaks the protocol's wire messages. */
+    static final class FakeWorker {
+        final String name;
+        final TestProbe<ToWorker> probe;
+        ActorRef<ToCoordinator> coordinator;
+
+        FakeWorker(String name) {
+            this.name = name;
+            this.probe = kit.createTestProbe(name);
+            kit.system().receptionist().tell(Receptionist.register(Worker.SERVICE_KEY, probe.ref()));
+        }
+
+        /** Waits for the Welcome and registers with ordinal {@code ordinal}. */
+        FakeWorker register(int ordinal) {
+            ToWorker welcome = expect(ToWorker.BodyCase.WELCOME);
+            ActorRefResolver resolver = ActorRefResolver.get(kit.system());
+            coordinator = resolver.resolveActorRef(welcome.getWelcome().getCoordinator());
+            coordinator.tell(ToCoordinator.newBuilder().setRegister(RegisterWorker.newBuilder()
+                    .setWorker(resolver.toSerializationFormat(probe.ref())).setWorkerId(name).setOrdinal(ordinal)
+                    .setDataPlaneEndpoint(name + ":1")).build());
+            return this;
+        }
+
+        ToWorker expect(ToWorker.BodyCase body) {
+            ToWorker m = probe.expectMessageClass(ToWorker.class, WAIT);
+            assertEquals(body, m.getBodyCase(), name + " got " + m);
+            return m;
+        }
+
+        RingAssignment expectRing() {
+            return expect(ToWorker.BodyCase.RING).getRing();
+        }
+
+        void ready(RingAssignment ring, long steps, int crc) {
+            coordinator.tell(ToCoordinator.newBuilder().setRingReady(RingReady.newBuilder().setGeneration(ring.getGeneration())
+                    .setRank(ring.getRank()).setStepsDone(steps).setStateCrc32C(crc)).build());
+        }
+
+        void stopped(RingAssignment ring, long steps, int crc, StopCause cause, int lostPeer, boolean leaving) {
+            coordinator.tell(ToCoordinator.newBuilder().setStopped(RingStopped.newBuilder().setGeneration(ring.getGeneration())
+                    .setRank(ring.getRank()).setStepsDone(steps).setStateCrc32C(crc).setCause(cause).setReason("test")
+                    .setLostPeer(lostPeer).setLeaving(leaving)).build());
+        }
+
+        void ackAbort(RingAssignment ring) {
+            coordinator.tell(ToCoordinator.newBuilder().setAbortAcknowledged(AbortAcknowledged.newBuilder()
+                    .setGeneration(ring.getGeneration()).setRank(ring.getRank())).build());
+        }
+
+        void shardSaved(RingAssignment ring, long step) {
+            StateLayout layout = StateLayout.of(TensorSpec.newBuilder().setName("w").setDtype(Dtype.DTYPE_FLOAT64).addShape(4).build());
+            int n = ring.getWorldSize();
+            long from = 32L * ring.getRank() / n;
+            long to = 32L * (ring.getRank() + 1) / n;
+            coordinator.tell(ToCoordinator.newBuilder().setShardSaved(ShardSaved.newBuilder().setGeneration(ring.getGeneration())
+                    .setReport(ShardReport.newBuilder().setRunId("protocol").setStep(step).setRank(ring.getRank()).setWorldSize(n)
+                            .setStateBytes(32).setByteOffset(from).setByteLength(to - from)
+                            .setObjectName("shard-" + ring.getRank() + "-of-" + n + ".bin"))
+                    .setDraft(Checkpoints.draft("protocol", step, n, layout))).build());
+        }
+    }
+
+    private final Commits commits = new Commits();
+    private TestProbe<RunEvent> events;
+
+    private List<FakeWorker> start(CoordinatorContext settings, String... names) {
+        events = kit.createTestProbe();
+        RunSettings run = new RunSettings("protocol", "toy", 1, 16, 1000, "sgd", 0.1, Path.of("unused").toString(), "", 10,
+                Duration.ofMillis(200), "", Map.of());
+        kit.spawn(Coordinator.create(settings.rendezvousSettle(Duration.ZERO).conclude(), run, commits, events.ref()));
+        List<FakeWorker> workers = new ArrayList<>();
+        for (int i = 0; i < names.length; i++) {
+            workers.add(new FakeWorker(names[i]).register(i));
+        }
+        return workers;
+    }
+
+    /** Every worker joins its ring at {@code step} with state {@code crc} and gets StartTraining. */
+    private static List<RingAssignment> formAndStart(List<FakeWorker> workers, long step, int crc) {
+        List<RingAssignment> rings = new ArrayList<>();
+        for (FakeWorker w : workers) {
+            rings.add(w.expectRing());
+        }
+        for (int i = 0; i < workers.size(); i++) {
+            workers.get(i).ready(rings.get(i), step, crc);
+        }
+        for (FakeWorker w : workers) {
+            assertEquals(rings.get(0).getGeneration(), w.expect(ToWorker.BodyCase.START).getStart().getGeneration());
+        }
+        return rings;
+    }
+
+    private <T extends RunEvent> T awaitEvent(Class<T> type) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            RunEvent e = events.receiveMessage(WAIT);
+            if (type.isInstance(e)) {
+                return type.cast(e);
+            }
+        }
+        throw new AssertionError("no " + type.getSimpleName());
+    }
+
+    @Test
+    void aRingStartsOnlyOnceEveryRankIsReadyAndStaleReadiesAreIgnored() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(2), "a", "b");
+        RingAssignment a = w.get(0).expectRing();
+        RingAssignment b = w.get(1).expectRing();
+        assertEquals(1, a.getGeneration());
+        assertEquals(List.of("a", "b"), a.getWorkerIdsList());
+        assertEquals(StateSource.STATE_FRESH, a.getStateSource());
+
+        w.get(0).ready(a, 0, 7);
+        w.get(1).ready(b.toBuilder().setGeneration(0).build(), 0, 7); // from a generation that is not this one
+        w.get(0).probe.expectNoMessage(Duration.ofMillis(300));
+        w.get(1).ready(b, 0, 7);
+
+        assertEquals(ToWorker.BodyCase.START, w.get(0).expect(ToWorker.BodyCase.START).getBodyCase());
+        w.get(1).expect(ToWorker.BodyCase.START);
+    }
+
+    @Test
+    void ranksThatHoldDifferentStatesCannotStart() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(2), "a", "b");
+        RingAssignment a = w.get(0).expectRing();
+        RingAssignment b = w.get(1).expectRing();
+        w.get(0).ready(a, 0, 7);
+        w.get(1).ready(b, 0, 8);
+
+        ToWorker end = w.get(0).expect(ToWorker.BodyCase.END);
+        assertFalse(end.getEnd().getSuccess());
+        assertTrue(end.getEnd().getReason().contains("cannot start"), end.getEnd().getReason());
+    }
+
+    @Test
+    void aLostWorkerAbortsTheRingAndTheNextStartsFromTheFurthestStepWithThatRanksState() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(3).initialWorkers(3), "a", "b", "c");
+        List<RingAssignment> g1 = formAndStart(w, 0, 1);
+
+        w.get(1).probe.stop(); // its actor is gone: the coordinator's watch fires
+        assertEquals("b is gone: its worker actor stopped", awaitEvent(RunEvent.RingStopping.class).reason());
+        w.get(0).expect(ToWorker.BodyCase.ABORT);
+        w.get(2).expect(ToWorker.BodyCase.ABORT);
+        w.get(0).stopped(g1.get(0), 10, 110, StopCause.STOP_BROKEN, 1, false);
+        w.get(2).stopped(g1.get(2), 11, 111, StopCause.STOP_BROKEN, -1, false); // its last all-reduce completed here
+
+        RingAssignment a2 = w.get(0).expectRing();
+        RingAssignment c2 = w.get(2).expectRing();
+        assertEquals(2, a2.getGeneration());
+        assertEquals(List.of("a", "c"), a2.getWorkerIdsList());
+        assertEquals(11, a2.getStartStep(), "the furthest step any survivor completed");
+        assertEquals(StateSource.STATE_PEER, a2.getStateSource());
+        assertEquals(1, a2.getSourceRank(), "c, now rank 1, holds step 11");
+        assertEquals(a2.getSourceRank(), c2.getSourceRank());
+
+        w.get(0).ready(a2, 11, 111);
+        w.get(2).ready(c2, 11, 111);
+        w.get(0).expect(ToWorker.BodyCase.START);
+    }
+
+    @Test
+    void aSuspectThatDoesNotAnswerTheAbortIsFencedAfterTheSuspectTimeout() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(3).initialWorkers(3).suspectTimeout(Duration.ofMillis(300))
+                .abortAckTimeout(Duration.ofSeconds(30)), "a", "b", "c");
+        List<RingAssignment> g1 = formAndStart(w, 0, 1);
+
+        w.get(1).stopped(g1.get(1), 20, 5, StopCause.STOP_BROKEN, 2, false); // b saw c go
+        w.get(0).expect(ToWorker.BodyCase.ABORT);
+        w.get(2).expect(ToWorker.BodyCase.ABORT); // c is frozen: it never answers
+        w.get(0).ackAbort(g1.get(0));
+        w.get(0).stopped(g1.get(0), 20, 5, StopCause.STOP_BROKEN, -1, false);
+
+        RingAssignment a2 = w.get(0).expectRing();
+        assertEquals(List.of("a", "b"), a2.getWorkerIdsList());
+        assertEquals(StateSource.STATE_KEEP, a2.getStateSource(), "both hold step 20 with the same checksum");
+        w.get(2).probe.expectNoMessage(Duration.ofMillis(200)); // no place in the new ring for the fenced one
+    }
+
+    @Test
+    void aWorkerThatRegistersDuringTrainingPausesTheRingAndJoinsWithAPeersState() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(3), "a", "b");
+        List<RingAssignment> g1 = formAndStart(w, 0, 1);
+
+        FakeWorker c = new FakeWorker("c").register(2);
+        assertTrue(w.get(0).expect(ToWorker.BodyCase.PAUSE).getPause().getReason().contains("c wants to join"));
+        w.get(1).expect(ToWorker.BodyCase.PAUSE);
+        w.get(0).stopped(g1.get(0), 30, 9, StopCause.STOP_PAUSED, -1, false);
+        w.get(1).stopped(g1.get(1), 30, 9, StopCause.STOP_PAUSED, -1, false);
+
+        RingAssignment c2 = c.expectRing();
+        assertEquals(List.of("a", "b", "c"), c2.getWorkerIdsList());
+        assertEquals(30, c2.getStartStep());
+        assertEquals(StateSource.STATE_PEER, c2.getStateSource());
+        assertEquals(0, c2.getSourceRank());
+    }
+
+    @Test
+    void aCheckpointCommitsOnceEveryShardOfOneGenerationIsInAndDuplicatesAreHarmless() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(2), "a", "b");
+        List<RingAssignment> g1 = formAndStart(w, 0, 1);
+
+        w.get(0).shardSaved(g1.get(0), 10);
+        w.get(0).shardSaved(g1.get(0), 10); // sent twice
+        w.get(1).probe.expectNoMessage(Duration.ofMillis(200));
+        assertTrue(commits.committed.isEmpty(), "one shard of two is not a checkpoint");
+        w.get(1).shardSaved(g1.get(1), 10);
+
+        assertEquals(10, awaitEvent(RunEvent.CheckpointCommitted.class).step());
+        assertEquals(1, commits.committed.size());
+        assertEquals(List.of(0, 1), commits.committed.get(0).byRank().stream().map(s -> s.rank()).toList());
+    }
+
+    @Test
+    void aStorageFailureEndsTheRunNamingTheWorker() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(2), "a", "b");
+        formAndStart(w, 0, 1);
+
+        w.get(1).coordinator.tell(ToCoordinator.newBuilder().setFailed(WorkerFailed.newBuilder().setGeneration(1).setRank(1)
+                .setWorkerId("b").setReason("saving the checkpoint at step 10 failed: disk full")
+                .setKind(FailureKind.FAILURE_STORAGE)).build());
+
+        for (FakeWorker worker : w) {
+            ToWorker end = worker.expect(ToWorker.BodyCase.END);
+            assertFalse(end.getEnd().getSuccess());
+            assertTrue(end.getEnd().getReason().contains("worker b (rank 1) failed: saving the checkpoint at step 10 failed: disk full"),
+                    end.getEnd().getReason());
+        }
+    }
+}
