@@ -199,6 +199,58 @@ class ClusterRunTest {
 
     @Test
     @Timeout(90)
+    void aJoinerLostWhileItTakesTheStateAndThenTheRankSendingItLeaveTheRestToGoOnExactly() throws Exception {
+        RunSettings run = TestCluster.exporting(TestCluster.run(checkpoints, 150, 0, Map.of("step-millis", "20")));
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.startCoordinator(TestCluster.coordinatorSettings(2, 3).minWorkers(1), run);
+            cluster.startWorker("w-0", 0);
+            cluster.startWorker("w-1", 1);
+            cluster.await(RunEvent.Progress.class, WAIT);
+
+            cluster.startWorker("w-2", 2);
+            assertEquals(List.of("w-0", "w-1", "w-2"), cluster.await(RunEvent.RingFormed.class, WAIT).workerIdsByRank());
+            cluster.worker("w-2").abandon(Duration.ofSeconds(10)); // the joiner goes while it joins and takes the state
+            RunEvent.RingFormed withoutJoiner = cluster.await(RunEvent.RingFormed.class, WAIT);
+            assertEquals(List.of("w-0", "w-1"), withoutJoiner.workerIdsByRank());
+
+            cluster.startWorker("w-3", 3);
+            assertEquals(List.of("w-0", "w-1", "w-3"), cluster.await(RunEvent.RingFormed.class, WAIT).workerIdsByRank());
+            cluster.worker("w-0").abandon(Duration.ofSeconds(10)); // now the rank that sends the state goes
+            RunResult result = cluster.await(RunEvent.RunFinished.class, WAIT).result();
+
+            assertTrue(result.worldSize() >= 2, "w-1 and w-3 finish the run: " + result);
+            assertEquals(ToyModel.train(run.seed(), run.globalBatch(), run.learningRate(), run.totalSteps()), exported(run), 0.0);
+            for (String survivor : List.of("w-1", "w-3")) {
+                assertTrue(TestCluster.outcome(cluster.worker(survivor), WAIT).success(), survivor);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void twoWorkersLostAtOnceCostOneChange() throws Exception {
+        RunSettings run = TestCluster.exporting(TestCluster.run(checkpoints, 120, 0, Map.of("step-millis", "20")));
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.startCoordinator(TestCluster.coordinatorSettings(4).minWorkers(2), run);
+            for (int i = 0; i < 4; i++) {
+                cluster.startWorker("w-" + i, i);
+            }
+            cluster.await(RunEvent.Progress.class, WAIT);
+
+            Thread other = new Thread(() -> cluster.worker("w-3").abandon(Duration.ofSeconds(10)));
+            other.start();
+            cluster.worker("w-1").abandon(Duration.ofSeconds(10));
+            other.join(15_000);
+            RunResult result = cluster.await(RunEvent.RunFinished.class, WAIT).result();
+
+            assertEquals(2, result.worldSize());
+            assertEquals(List.of("w-1", "w-3"), result.changes().stream().flatMap(c -> c.left().keySet().stream()).sorted().toList());
+            assertEquals(ToyModel.train(run.seed(), run.globalBatch(), run.learningRate(), run.totalSteps()), exported(run), 0.0);
+        }
+    }
+
+    @Test
+    @Timeout(90)
     void belowMinWorkersTheRunPausesAndGoesOnWhenAWorkerComesBack() throws Exception {
         RunSettings run = TestCluster.exporting(TestCluster.run(checkpoints, 100, 0, Map.of("step-millis", "20")));
         try (TestCluster cluster = new TestCluster()) {

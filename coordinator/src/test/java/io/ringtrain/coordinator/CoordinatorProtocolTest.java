@@ -299,6 +299,29 @@ class CoordinatorProtocolTest {
     }
 
     @Test
+    void aLeaverFirstLetsTheRingCommitACheckpointAtTheStopStepThenIsReleased() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(1).maxWorkers(2).initialWorkers(2).checkpointBeforeLeave(5), "a", "b");
+        List<RingAssignment> g1 = formAndStart(w, 0, 1);
+
+        w.get(1).stopped(g1.get(1), 17, 4, StopCause.STOP_PAUSED, -1, true); // b votes to stop and leave
+        w.get(0).expect(ToWorker.BodyCase.PAUSE); // (a stopped after the same step already: the vote is in the step)
+        w.get(0).stopped(g1.get(0), 17, 4, StopCause.STOP_PAUSED, -1, false);
+        for (FakeWorker worker : w) {
+            assertEquals(17, worker.expect(ToWorker.BodyCase.SAVE).getSave().getStep());
+        }
+        w.get(1).probe.expectNoMessage(Duration.ofMillis(200)); // not released before the checkpoint is in
+        w.get(0).shardSaved(g1.get(0), 17);
+        w.get(1).shardSaved(g1.get(1), 17);
+
+        assertEquals(17, awaitEvent(RunEvent.CheckpointCommitted.class).step());
+        w.get(1).expect(ToWorker.BodyCase.RELEASED);
+        RingAssignment a2 = w.get(0).expectRing();
+        assertEquals(List.of("a"), a2.getWorkerIdsList());
+        assertEquals(StateSource.STATE_KEEP, a2.getStateSource());
+        assertEquals(2, commits.committed.get(0).worldSize(), "the leaver's shard is in it");
+    }
+
+    @Test
     void aStorageFailureEndsTheRunNamingTheWorker() {
         List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(2), "a", "b");
         formAndStart(w, 0, 1);

@@ -104,11 +104,14 @@ public final class FaultBench implements Callable<Integer> {
                 String name = RingtrainLocal.workerName(victim.get());
                 long at = System.currentTimeMillis();
                 int changesBefore = run.count("ring re-formed");
-                RingtrainLocal.signal(victim.get(), switch (kind) {
+                boolean sent = RingtrainLocal.signal(victim.get(), switch (kind) {
                     case "kill" -> "KILL";
                     case "term" -> "TERM";
                     default -> "STOP";
                 });
+                if (!sent) {
+                    continue; // it exited meanwhile (the run may be ending)
+                }
                 injected.add(new Injected(kind, name, at, victim.get().onExit().thenApply(p -> System.currentTimeMillis())));
                 System.out.printf(Locale.ROOT, "   %s %s (pid %d)%n", kind, name, victim.get().pid());
                 if (kind.equals("stop")) {
@@ -162,10 +165,13 @@ public final class FaultBench implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%ndetection  p50 %.3f s  max %.3f s   recovery  p50 %.3f s  max %.3f s   (%d faults, %d membership changes)%n",
                 percentile(detections, 0.5), percentile(detections, 1.0), percentile(recoveries, 0.5), percentile(recoveries, 1.0),
                 injected.size(), run.changes().size());
-        List<Double> transfers = stateTransferRates(out.resolve("faults-logs"));
+        List<double[]> transfers = stateTransfers(out.resolve("faults-logs"));
         if (!transfers.isEmpty()) {
-            System.out.printf(Locale.ROOT, "state transfer to joiners: median %.0f MB/s over %d transfers%n", percentile(transfers, 0.5),
-                    transfers.size());
+            double bytes = transfers.stream().mapToDouble(t -> t[0]).max().orElse(0);
+            double ms = percentile(transfers.stream().map(t -> t[1]).toList(), 0.5);
+            System.out.printf(Locale.ROOT, "state transfer to joining or lagging ranks: %d transfers of %.0f bytes, median %.0f ms"
+                    + " (%.1f MB/s%s)%n", transfers.size(), bytes, ms, bytes / 1e6 / Math.max(ms, 1) * 1e3,
+                    bytes < 1e6 ? "; a state this small measures latency, not bandwidth" : "");
         }
         if (baseline.isPresent()) {
             double efficiency = run.stepsPerSecond() / baseline.get().stepsPerSecond();
@@ -182,23 +188,23 @@ public final class FaultBench implements Callable<Integer> {
         System.out.println("per-fault table: " + out.resolve("faults.csv"));
     }
 
-    private static final Pattern TRANSFER = Pattern.compile("took the training state \\((\\d+) bytes.*?\\(([0-9]+) MB/s\\)");
+    private static final Pattern TRANSFER = Pattern.compile("took the training state \\((\\d+) bytes.*? in (\\d+) ms \\(([0-9]+) MB/s\\)");
 
-    /** The MB/s every joiner's log reports for the state it was sent. */
-    private static List<Double> stateTransferRates(Path logs) throws IOException {
-        List<Double> rates = new ArrayList<>();
+    /** [bytes, milliseconds] of every state transfer a receiving rank's log reports. */
+    private static List<double[]> stateTransfers(Path logs) throws IOException {
+        List<double[]> transfers = new ArrayList<>();
         if (!Files.isDirectory(logs)) {
-            return rates;
+            return transfers;
         }
         try (Stream<Path> files = Files.walk(logs)) {
             for (Path log : files.filter(p -> p.toString().endsWith(".log")).toList()) {
                 Matcher m = TRANSFER.matcher(Files.readString(log));
                 while (m.find()) {
-                    rates.add(Double.parseDouble(m.group(2)));
+                    transfers.add(new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))});
                 }
             }
         }
-        return rates;
+        return transfers;
     }
 
     static double percentile(List<Double> values, double q) {

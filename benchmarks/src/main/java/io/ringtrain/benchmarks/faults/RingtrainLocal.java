@@ -91,9 +91,11 @@ final class RingtrainLocal implements AutoCloseable {
         return "";
     }
 
-    static void signal(ProcessHandle p, String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start();
-        kill.waitFor(10, TimeUnit.SECONDS);
+    /** Sends the signal; false if the process is already gone. */
+    static boolean signal(ProcessHandle p, String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0;
     }
 
     @Override
