@@ -35,6 +35,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
@@ -62,6 +63,8 @@ public final class Coordinator {
 
     public sealed interface Command {
     }
+
+    private static final int STASH_CAPACITY = 10_000;
 
     /**
      * A worker's process is gone (the local launcher saw it exit, or the pod watch saw the pod go): the fastest
@@ -130,7 +133,7 @@ public final class Coordinator {
     }
 
     private enum Timer implements Command {
-        RENDEZVOUS_TIMEOUT, SETTLED, RING_TIMEOUT, PROGRESS, SHUTDOWN_GRACE, ABORT_ACK_TIMEOUT, SUSPECT_TIMEOUT, STOP_TIMEOUT,
+        RENDEZVOUS_TIMEOUT, SETTLED, TAKEOVER_TIMEOUT, RING_TIMEOUT, PROGRESS, SHUTDOWN_GRACE, ABORT_ACK_TIMEOUT, SUSPECT_TIMEOUT, STOP_TIMEOUT,
         LEAVE_CHECKPOINT_TIMEOUT
     }
 
@@ -214,6 +217,8 @@ public final class Coordinator {
     private final ActorRef<ToCoordinator> self;
     private final ActorRefResolver resolver;
     private final Executor blockingIo;
+    /** Messages about the ring a takeover is still piecing together, kept until the coordinator knows what to do with it. */
+    private final StashBuffer<Command> stash;
     /** Commits run one at a time, in step order, off the actor's thread: each waits for the one before. */
     private CompletableFuture<Void> commitChain = CompletableFuture.completedFuture(null);
 
@@ -226,14 +231,15 @@ public final class Coordinator {
             throw new IllegalArgumentException("conclude() the CoordinatorContext before creating a Coordinator");
         }
         return Behaviors.withMdc(Command.class, Map.of("runId", run.runId(), "worker", "coordinator"),
-                Behaviors.setup(context -> Behaviors.withTimers(timers ->
-                        new Coordinator(context, timers, settings, run, commits, events).start())));
+                Behaviors.setup(context -> Behaviors.withTimers(timers -> Behaviors.withStash(STASH_CAPACITY, stash ->
+                        new Coordinator(context, timers, stash, settings, run, commits, events).start()))));
     }
 
-    private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, CoordinatorContext settings,
-                        RunSettings run, CheckpointCommits commits, ActorRef<RunEvent> events) {
+    private Coordinator(ActorContext<Command> context, TimerScheduler<Command> timers, StashBuffer<Command> stash,
+                        CoordinatorContext settings, RunSettings run, CheckpointCommits commits, ActorRef<RunEvent> events) {
         this.context = context;
         this.timers = timers;
+        this.stash = stash;
         this.settings = settings;
         this.run = run;
         this.commits = commits;
@@ -278,10 +284,9 @@ public final class Coordinator {
         cluster.subscriptions().tell(Subscribe.create(
                 context.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new), ClusterEvent.ReachabilityEvent.class));
         timers.startSingleTimer(Timer.RENDEZVOUS_TIMEOUT, settings.rendezvousTimeout());
-        if (settings.resume()) {
-            context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(() -> commits.latestCommittedStep(run)), blockingIo),
-                    CheckpointLookedUp::new);
-        }
+        // Always: a resumed run starts there, and a coordinator that takes over a running run needs to know it too.
+        context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(() -> commits.latestCommittedStep(run)), blockingIo),
+                CheckpointLookedUp::new);
         context.getLog().info("coordinating run {}: waiting for {} to {} workers", run.runId(), settings.minWorkers(), settings.maxWorkers());
         OptionalLong startStep = settings.resume() ? OptionalLong.empty() : OptionalLong.of(0); // empty: not known yet
         return waitingForWorkers(RunState.starting(settings.maxWorkers(), run.totalSteps(), startStep, System.nanoTime()), false);
@@ -291,7 +296,19 @@ public final class Coordinator {
 
     /** No ring: before the first one, or paused below min-workers after one stopped. */
     private Behavior<Command> waitingForWorkers(RunState state, boolean settled) {
-        if (state.startStep().isPresent()) {
+        Optional<Takeover> takeover = state.worldSizes().isEmpty() ? Takeover.find(state.membership(), nobody()) : Optional.empty();
+        if (takeover.isPresent()) {
+            if (takeover.get().complete() || settled) {
+                timers.cancel(Timer.TAKEOVER_TIMEOUT);
+                timers.cancel(Timer.RENDEZVOUS_TIMEOUT);
+                return takeOver(state, takeover.get());
+            }
+            if (!timers.isTimerActive(Timer.TAKEOVER_TIMEOUT)) {
+                context.getLog().info("taking over run {}: waiting up to {} for the workers of ring generation {} to register",
+                        run.runId(), seconds(settings.takeoverTimeout()), takeover.get().ring().generation());
+                timers.startSingleTimer(Timer.TAKEOVER_TIMEOUT, settings.takeoverTimeout());
+            }
+        } else if (state.startStep().isPresent()) {
             boolean first = state.worldSizes().isEmpty();
             NextRing.Choice choice = NextRing.choose(state.membership(), state.highestGeneration() + 1,
                     first ? settings.initialWorkers() : settings.minWorkers(), state.startStep().getAsLong(), state.lastCommittedStep());
@@ -320,6 +337,9 @@ public final class Coordinator {
         return active(state, next -> waitingForWorkers(next, settled), receive(state.highestGeneration())
                 .onMessageEquals(Timer.SETTLED, () -> waitingForWorkers(state, true))
                 .onMessage(CheckpointLookedUp.class, found -> {
+                    if (!settings.resume()) {
+                        return waitingForWorkers(found.error() == null ? state.knownCommitted(found.step()) : state, settled);
+                    }
                     Optional<String> problem = ResumePoint.problem(run, found.step(), found.error());
                     if (problem.isPresent()) {
                         return fail(state, problem.get());
@@ -327,8 +347,13 @@ public final class Coordinator {
                     if (found.step().getAsLong() > 0) {
                         context.getLog().info("resuming run {} from the checkpoint at step {}", run.runId(), found.step().getAsLong());
                     }
-                    return waitingForWorkers(state.startingFrom(found.step()), settled);
+                    return waitingForWorkers(state.startingFrom(found.step()).knownCommitted(found.step()), settled);
                 })
+                .onMessage(ForGeneration.class, m -> Takeover.find(state.membership(), nobody()).isPresent(), m -> {
+                    stash.stash(m); // about the ring being taken over: handled once it is adopted or stopping
+                    return Behaviors.same();
+                })
+                .onMessageEquals(Timer.TAKEOVER_TIMEOUT, () -> waitingForWorkers(state, true))
                 .onMessageEquals(Timer.RENDEZVOUS_TIMEOUT, () -> fail(state, waitedTooLong(state))));
     }
 
@@ -342,6 +367,44 @@ public final class Coordinator {
                 + "did not get " + needed + " workers within " + seconds(settings.rendezvousTimeout()) + ": "
                 + live.size() + " registered" + (live.isEmpty() ? "" : " (" + String.join(", ", live) + ")")
                 + "; start more workers, check that they reach the coordinator, or lower --min-workers" + checkpoint;
+    }
+
+    /**
+     * This coordinator took over a running run: the ring its workers report goes on untouched when all of them came
+     * back stepping (no pause at all); otherwise it is stopped, with what every member that came back holds, and
+     * re-formed like any broken ring.
+     */
+    private Behavior<Command> takeOver(RunState before, Takeover takeover) {
+        Ring ring = takeover.ring();
+        RunState state = before.formed(ring).trainingStarted(System.nanoTime());
+        events.tell(new RunEvent.TookOver(ring.generation(), ring.workerIds(), takeover.adoptable()));
+        if (!timers.isTimerActive(Timer.PROGRESS)) {
+            timers.startTimerWithFixedDelay(Timer.PROGRESS, run.progressInterval());
+        }
+        if (takeover.adoptable()) {
+            context.getLog().info("took over run {}: ring generation {} ({}) goes on as it is", run.runId(), ring.generation(),
+                    ring.workerIds());
+            return stash.unstashAll(training(state, new Generation(ring, FinishedReports.none(ring.worldSize()), false, true)));
+        }
+        String why = takeover.missing().isEmpty() ? "the coordinator took over while the ring was changing"
+                : takeover.missing().stream().map(r -> ring.byRank().get(r).workerId()).collect(Collectors.joining(", "))
+                + " did not come back to the coordinator that took over";
+        context.getLog().warn("took over run {}: ring generation {} stops: {}", run.runId(), ring.generation(), why);
+        state = state.changing(pendingChange(ring, why, System.currentTimeMillis()));
+        Stopping s = newStopping(ring, why, false);
+        for (int rank : takeover.missing()) {
+            s = s.excluding(rank, "did not come back to the coordinator that took over");
+        }
+        for (Map.Entry<Integer, StateDigest> h : takeover.held().entrySet()) {
+            s = s.reported(new Stopped(ring.generation(), h.getKey(), h.getValue(), StopCause.STOP_BROKEN, "stopped before the takeover",
+                    false, -1));
+        }
+        return stash.unstashAll(stopping(state, abort(s, why)));
+    }
+
+    /** Where the ranks of a ring taken over whose workers have not come back point: nothing is ever sent there. */
+    private ActorRef<ToWorker> nobody() {
+        return context.getSystem().deadLetters();
     }
 
     private Behavior<Command> formRing(RunState before, Ring ring) {
@@ -771,11 +834,9 @@ public final class Coordinator {
     }
 
     private RunState shardReported(RunState state, ShardReported report) {
-        Optional<Integer> worldSize = state.worldSizeOf(report.generation());
-        if (worldSize.isEmpty()) {
-            throw new IllegalArgumentException("a shard report names ring generation " + report.generation() + ", which was never formed");
-        }
-        ShardTally.Added added = state.shards().add(report.generation(), worldSize.get(), report.shard());
+        // A generation this coordinator never formed is one from before it took over: the report names its world size.
+        int worldSize = state.worldSizeOf(report.generation()).orElse(report.shard().worldSize());
+        ShardTally.Added added = state.shards().add(report.generation(), worldSize, report.shard());
         if (added.complete().isEmpty()) {
             return state.withShards(added.tally(), 0);
         }

@@ -17,6 +17,7 @@ public final class CoordinatorContext {
     private Duration shutdownGrace = Duration.ofSeconds(15);
     private Duration abortAckTimeout = Duration.ofSeconds(2);
     private Duration suspectTimeout = Duration.ofSeconds(1);
+    private Duration takeoverTimeout = Duration.ofSeconds(5);
     private Duration stopTimeout = Duration.ofSeconds(60);
     private long checkpointBeforeLeave;
     private boolean resume;
@@ -35,6 +36,7 @@ public final class CoordinatorContext {
                 .shutdownGrace(c.getDuration("shutdown-grace"))
                 .abortAckTimeout(c.getDuration("abort-ack-timeout"))
                 .suspectTimeout(c.getDuration("suspect-timeout"))
+                .takeoverTimeout(c.getDuration("takeover-timeout"))
                 .stopTimeout(c.getDuration("stop-timeout"))
                 .checkpointBeforeLeave(c.getLong("checkpoint-before-leave"))
                 .resume(c.getBoolean("resume"));
@@ -60,6 +62,7 @@ public final class CoordinatorContext {
         requirePositive(shutdownGrace, "shutdown-grace");
         requirePositive(abortAckTimeout, "abort-ack-timeout");
         requirePositive(suspectTimeout, "suspect-timeout");
+        requirePositive(takeoverTimeout, "takeover-timeout");
         requirePositive(stopTimeout, "stop-timeout");
         if (checkpointBeforeLeave < 0) {
             throw new IllegalArgumentException("ringtrain.coordinator.checkpoint-before-leave must be 0 (off) or a number of steps, got "
@@ -180,6 +183,19 @@ public final class CoordinatorContext {
 
     public Duration suspectTimeout() {
         return suspectTimeout;
+    }
+
+    /**
+     * A coordinator that takes over a running run (the previous one was lost) waits this long at most for every
+     * worker of the ring to register again; those that do not are treated as lost.
+     */
+    public CoordinatorContext takeoverTimeout(Duration takeoverTimeout) {
+        this.takeoverTimeout = takeoverTimeout;
+        return this;
+    }
+
+    public Duration takeoverTimeout() {
+        return takeoverTimeout;
     }
 
     /**

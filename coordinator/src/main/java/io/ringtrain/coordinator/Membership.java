@@ -2,6 +2,7 @@ package io.ringtrain.coordinator;
 
 import io.ringtrain.protocol.control.RegisterWorker;
 import io.ringtrain.protocol.control.ToWorker;
+import io.ringtrain.protocol.control.WorkerSituation;
 import io.ringtrain.worker.StateDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,22 +27,23 @@ import org.apache.pekko.actor.typed.ActorRef;
 record Membership(Map<ActorRef<ToWorker>, Member> members, int joins, int maxWorkers) {
 
     /** One registered worker, alive or gone. */
-    record Member(WorkerRegistration registration, boolean alive, boolean leaving, Optional<StateDigest> state, String goneBecause) {
+    record Member(WorkerRegistration registration, boolean alive, boolean leaving, Optional<StateDigest> state, String goneBecause,
+                  Optional<WorkerSituation> situation) {
 
         String workerId() {
             return registration.workerId();
         }
 
         Member withState(StateDigest digest) {
-            return new Member(registration, alive, leaving, Optional.of(digest), goneBecause);
+            return new Member(registration, alive, leaving, Optional.of(digest), goneBecause, situation);
         }
 
         Member markedLeaving() {
-            return new Member(registration, alive, true, state, goneBecause);
+            return new Member(registration, alive, true, state, goneBecause, situation);
         }
 
         Member markedGone(String because) {
-            return new Member(registration, false, leaving, state, because);
+            return new Member(registration, false, leaving, state, because, situation);
         }
     }
 
@@ -87,8 +89,13 @@ record Membership(Map<ActorRef<ToWorker>, Member> members, int joins, int maxWor
             return rejected("the run is full: max-workers is " + maxWorkers);
         }
         Map<ActorRef<ToWorker>, Member> next = new LinkedHashMap<>(members);
+        // A worker that was in the run before this coordinator took over says where it is, and what state it holds.
+        Optional<WorkerSituation> situation = message.hasSituation() && message.getSituation().hasRing()
+                ? Optional.of(message.getSituation()) : Optional.empty();
+        Optional<StateDigest> held = situation.filter(s -> s.getPhase() == WorkerSituation.Phase.PHASE_STANDBY)
+                .map(s -> new StateDigest(s.getStepsDone(), s.getStateCrc32C()));
         next.put(worker, new Member(new WorkerRegistration(worker, message.getWorkerId(), ordinal, message.getDataPlaneEndpoint(), joins),
-                true, false, Optional.empty(), ""));
+                true, false, held, "", situation));
         return new Registration(new Membership(next, joins + 1, maxWorkers), Optional.empty(), true);
     }
 

@@ -33,6 +33,16 @@ public sealed interface RunEvent {
     record RingStopping(long generation, String reason) implements RunEvent {
     }
 
+    /**
+     * This coordinator took over a running run (the previous one was lost): ring {@code generation} goes on as it is
+     * when {@code adopted}, else it is re-formed from what its members hold.
+     */
+    record TookOver(long generation, List<String> workerIdsByRank, boolean adopted) implements RunEvent {
+        public TookOver {
+            workerIdsByRank = List.copyOf(workerIdsByRank);
+        }
+    }
+
     /** The run is paused at a step boundary until enough workers are back (or the rendezvous timeout ends it). */
     record WaitingForWorkers(long stepsDone, int live, int minWorkers) implements RunEvent {
     }

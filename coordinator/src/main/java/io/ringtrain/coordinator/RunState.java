@@ -77,6 +77,14 @@ record RunState(Membership membership, Set<ActorRef<ToWorker>> welcomed, long hi
                 trainingStartNanos, step.orElse(0));
     }
 
+    /** The newest checkpoint in the store when the coordinator started, if any. */
+    RunState knownCommitted(OptionalLong step) {
+        OptionalLong newest = step.isPresent() && step.getAsLong() > lastCommittedStep.orElse(-1) ? step : lastCommittedStep;
+        return new RunState(membership, welcomed, highestGeneration, startStep, worldSizes, shards, commitsInFlight,
+                checkpointsCommitted, newest, progress, changes, pendingChange, startedNanos, firstStepNanos,
+                trainingStartNanos, trainingStartStep);
+    }
+
     RunState withShards(ShardTally next, int commitsStarted) {
         return new RunState(membership, welcomed, highestGeneration, startStep, worldSizes, next, commitsInFlight + commitsStarted,
                 checkpointsCommitted, lastCommittedStep, progress, changes, pendingChange, startedNanos, firstStepNanos,

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ringtrain.coordinator.node.CoordinatorNode;
 import io.ringtrain.coordinator.node.WorkerNode;
 import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.coordinator.toy.ToyModel;
@@ -245,6 +246,68 @@ class ClusterRunTest {
 
             assertEquals(2, result.worldSize());
             assertEquals(List.of("w-1", "w-3"), result.changes().stream().flatMap(c -> c.left().keySet().stream()).sorted().toList());
+            assertEquals(ToyModel.train(run.seed(), run.globalBatch(), run.learningRate(), run.totalSteps()), exported(run), 0.0);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void aStandbyCoordinatorTakesOverAndTheRingGoesOnWithoutAPause() throws Exception {
+        RunSettings run = TestCluster.exporting(TestCluster.run(checkpoints, 300, 50, Map.of("step-millis", "20")));
+        try (TestCluster cluster = new TestCluster()) {
+            CoordinatorContext settings = TestCluster.coordinatorSettings(3).minWorkers(2);
+            cluster.startCoordinator(settings, run);
+            CoordinatorNode standby = cluster.startStandbyCoordinator(TestCluster.coordinatorSettings(3).minWorkers(2), run);
+            for (int i = 0; i < 3; i++) {
+                cluster.startWorker("w-" + i, i);
+            }
+            cluster.await(RunEvent.CheckpointCommitted.class, WAIT);
+            long stepsBefore = cluster.await(RunEvent.Progress.class, WAIT).stepsDone();
+
+            long lostAt = System.nanoTime();
+            cluster.coordinator.abandon(Duration.ofSeconds(10)); // the coordinator's node is gone, no goodbye
+            RunEvent.TookOver tookOver = cluster.await(RunEvent.TookOver.class, Duration.ofSeconds(60));
+            Duration handOver = Duration.ofNanos(System.nanoTime() - lostAt);
+            RunResult result = cluster.await(RunEvent.RunFinished.class, WAIT).result();
+
+            assertTrue(tookOver.adopted(), "every worker came back training: the ring goes on as it is");
+            assertEquals(1, tookOver.generation(), "no new generation: nothing stopped");
+            assertEquals(List.of("w-0", "w-1", "w-2"), tookOver.workerIdsByRank());
+            System.out.printf("coordinator lost after step %d; the standby took over %.1f s later%n", stepsBefore, handOver.toMillis() / 1e3);
+            assertEquals(300, result.stepsDone());
+            assertEquals(3, result.worldSize());
+            assertTrue(result.changes().isEmpty(), "no membership change: " + result.changes());
+            assertEquals(ToyModel.train(run.seed(), run.globalBatch(), run.learningRate(), run.totalSteps()), exported(run), 0.0);
+            try (Checkpoints library = Checkpoints.open(checkpoints.toString())) {
+                assertEquals(300, library.latest("test-run").orElseThrow().getStep(), "checkpoints commit after the takeover too");
+            }
+            for (WorkerNode worker : cluster.workers) {
+                assertTrue(TestCluster.outcome(worker, WAIT).success());
+            }
+            standby.terminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void aWorkerLostWhileNoCoordinatorIsUpWaitsAtTheBoundaryAndTheNewCoordinatorReformsTheRing() throws Exception {
+        RunSettings run = TestCluster.exporting(TestCluster.run(checkpoints, 300, 0, Map.of("step-millis", "20")));
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.startCoordinator(TestCluster.coordinatorSettings(3).minWorkers(2), run);
+            for (int i = 0; i < 3; i++) {
+                cluster.startWorker("w-" + i, i);
+            }
+            cluster.await(RunEvent.Progress.class, WAIT);
+            // Join the standby before the coordinator goes, so the cluster has somewhere to hand the singleton over.
+            cluster.startStandbyCoordinator(TestCluster.coordinatorSettings(3).minWorkers(2), run);
+            cluster.coordinator.abandon(Duration.ofSeconds(10));
+            cluster.worker("w-2").abandon(Duration.ofSeconds(10)); // and a worker, before anyone took over
+
+            RunEvent.TookOver tookOver = cluster.await(RunEvent.TookOver.class, Duration.ofSeconds(60));
+            RunResult result = cluster.await(RunEvent.RunFinished.class, Duration.ofSeconds(60)).result();
+
+            assertEquals(2, result.worldSize());
+            assertTrue(result.generations() > tookOver.generation(), "the ring was re-formed above the generation taken over");
             assertEquals(ToyModel.train(run.seed(), run.globalBatch(), run.learningRate(), run.totalSteps()), exported(run), 0.0);
         }
     }

@@ -36,6 +36,7 @@ final class TestCluster implements AutoCloseable {
     final List<WorkerNode> workers = new ArrayList<>();
     private final Map<String, WorkerNode> byName = new java.util.LinkedHashMap<>();
     CoordinatorNode coordinator;
+    final List<CoordinatorNode> standbys = new ArrayList<>();
     RecordingCommits commits;
 
     static RunSettings run(Path checkpoints, long steps, long checkpointEvery, Map<String, String> options) {
@@ -70,6 +71,19 @@ final class TestCluster implements AutoCloseable {
         this.commits = commits;
         coordinator = CoordinatorNode.start(CONFIG, new ClusterContext().port(0).conclude(), settings.conclude(), run, commits, events::add);
         return coordinator;
+    }
+
+    /** A second node with role coordinator: the singleton moves to it when the first is lost. */
+    CoordinatorNode startStandbyCoordinator(CoordinatorContext settings, RunSettings run) {
+        CoordinatorNode standby = CoordinatorNode.start(CONFIG, new ClusterContext().port(0).seedNodes(List.of(coordinator.clusterAddress()))
+                .conclude(), settings.conclude(), run, commits, events::add);
+        standbys.add(standby);
+        try {
+            standby.up().toCompletableFuture().get(30, TimeUnit.SECONDS); // joined: it can take the singleton over
+        } catch (Exception e) {
+            throw new AssertionError("the standby coordinator did not join the cluster within 30 s", e);
+        }
+        return standby;
     }
 
     WorkerNode startWorker(String name, int ordinal) {
@@ -123,6 +137,7 @@ final class TestCluster implements AutoCloseable {
     @Override
     public void close() {
         workers.forEach(w -> w.close(Duration.ofSeconds(10)));
+        standbys.forEach(s -> s.close(Duration.ofSeconds(10)));
         if (coordinator != null) {
             coordinator.close(Duration.ofSeconds(10));
         }

@@ -12,6 +12,7 @@ import io.ringtrain.protocol.control.StopCause;
 import io.ringtrain.protocol.control.ToCoordinator;
 import io.ringtrain.protocol.control.WorkerFailed;
 import io.ringtrain.protocol.control.WorkerFinished;
+import io.ringtrain.protocol.control.WorkerSituation;
 
 /** Builds the worker's messages to the coordinator, each wrapped in its envelope. */
 final class ToCoordinatorMessages {
@@ -19,10 +20,11 @@ final class ToCoordinatorMessages {
     private ToCoordinatorMessages() {
     }
 
-    static ToCoordinator register(String workerRef, WorkerContext worker, String dataPlaneEndpoint, long highestGeneration) {
+    static ToCoordinator register(String workerRef, WorkerContext worker, String dataPlaneEndpoint, long highestGeneration,
+                                  WorkerSituation situation) {
         RegisterWorker.Builder register = RegisterWorker.newBuilder()
                 .setWorker(workerRef).setWorkerId(worker.name()).setDataPlaneEndpoint(dataPlaneEndpoint)
-                .setHighestGeneration(highestGeneration);
+                .setHighestGeneration(highestGeneration).setSituation(situation);
         if (worker.ordinal() != WorkerContext.NO_ORDINAL) {
             register.setOrdinal(worker.ordinal());
         }

@@ -6,8 +6,11 @@ import io.ringtrain.protocol.control.StateSource;
 import io.ringtrain.protocol.control.StopCause;
 import io.ringtrain.protocol.control.ToCoordinator;
 import io.ringtrain.protocol.control.ToWorker;
+import io.ringtrain.protocol.control.WorkerSituation;
+import io.ringtrain.protocol.control.WorkerSituation.Phase;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -69,7 +72,8 @@ public final class Worker {
     private record Welcomed(ActorRef<ToCoordinator> coordinator, RunSettings run) implements Command {
     }
 
-    private record RingAssigned(RingGeneration ring, long startStep, StateSource source, int sourceRank) implements ForGeneration {
+    private record RingAssigned(RingGeneration ring, long startStep, StateSource source, int sourceRank, RingAssignment assignment)
+            implements ForGeneration {
         @Override
         public long generation() {
             return ring.generation();
@@ -133,28 +137,63 @@ public final class Worker {
     private record CoordinatorLost(String address) implements Command {
     }
 
-    private enum Timer implements Command { WELCOME_TIMEOUT, REPORT, CLOSE_TIMEOUT, LEAVE_TIMEOUT }
+    private enum Timer implements Command { WELCOME_TIMEOUT, REPORT, CLOSE_TIMEOUT, LEAVE_TIMEOUT, COORDINATOR_TIMEOUT }
 
     // ---- state, as immutable values passed from behavior to behavior -----------------------
 
-    /** What a welcomed worker carries from one ring generation to the next. */
-    private record Member(ActorRef<ToCoordinator> coordinator, RunSettings run, Optional<RingGeneration> ring, int savesInFlight,
-                          Optional<Leave> leave) {
-        Member saves(int delta) {
-            return new Member(coordinator, run, ring, savesInFlight + delta, leave);
+    /**
+     * What a welcomed worker carries from one ring generation to the next: its coordinator (absent while a new one
+     * takes over), the last ring it was assigned, the state it last reported holding between rings, its saves in
+     * flight, and the reports a coordinator that takes over must get again (its recent shard reports, its final one).
+     */
+    private record Member(Optional<ActorRef<ToCoordinator>> coordinator, RunSettings run, Optional<RingAssigned> assigned,
+                          Optional<StateDigest> held, int savesInFlight, Optional<Leave> leave, List<ToCoordinator> resend, String endpoint) {
+        /** Shard reports kept for a coordinator that takes over: enough for the checkpoints that can still commit. */
+        static final int RESEND_KEPT = 16;
+
+        Member {
+            resend = List.copyOf(resend);
         }
 
-        Member assigned(RingGeneration next) {
-            return new Member(coordinator, run, Optional.of(next), savesInFlight, leave);
+        Member saves(int delta) {
+            return new Member(coordinator, run, assigned, held, savesInFlight + delta, leave, resend, endpoint);
+        }
+
+        Member assigned(RingAssigned next) {
+            return new Member(coordinator, run, Optional.of(next), held, savesInFlight, leave, resend, endpoint);
+        }
+
+        Member holding(StateDigest state) {
+            return new Member(coordinator, run, assigned, Optional.of(state), savesInFlight, leave, resend, endpoint);
         }
 
         Member leaving(Leave request) {
-            return new Member(coordinator, run, ring, savesInFlight, Optional.of(request));
+            return new Member(coordinator, run, assigned, held, savesInFlight, Optional.of(request), resend, endpoint);
+        }
+
+        Member listeningAt(String dataPlaneEndpoint) {
+            return new Member(coordinator, run, assigned, held, savesInFlight, leave, resend, dataPlaneEndpoint);
+        }
+
+        Member coordinatedBy(Optional<ActorRef<ToCoordinator>> next) {
+            return new Member(next, run, assigned, held, savesInFlight, leave, resend, endpoint);
+        }
+
+        /** Remembers a report a coordinator that takes over must get again. */
+        Member keep(ToCoordinator report) {
+            List<ToCoordinator> next = new java.util.ArrayList<>(resend);
+            next.add(report);
+            return new Member(coordinator, run, assigned, held, savesInFlight, leave,
+                    next.subList(Math.max(0, next.size() - RESEND_KEPT), next.size()), endpoint);
+        }
+
+        Optional<RingGeneration> ring() {
+            return assigned.map(RingAssigned::ring);
         }
 
         /** The newest generation this worker was assigned; older messages are stale. */
         long generation() {
-            return ring.map(RingGeneration::generation).orElse(0L);
+            return ring().map(RingGeneration::generation).orElse(0L);
         }
     }
 
@@ -222,7 +261,7 @@ public final class Worker {
                 case RING -> {
                     RingAssignment a = message.getRing();
                     yield new RingAssigned(new RingGeneration(a.getGeneration(), a.getRank(), a.getEndpointsList()),
-                            a.getStartStep(), a.getStateSource(), a.getSourceRank());
+                            a.getStartStep(), a.getStateSource(), a.getSourceRank(), a);
                 }
                 case START -> new StartRequested(message.getStart().getGeneration());
                 case PAUSE -> new PauseRequested(message.getPause().getGeneration(), message.getPause().getReason());
@@ -258,23 +297,30 @@ public final class Worker {
                 welcome.coordinator().path().address(), run.runId(), run.model(), run.totalSteps());
         context.pipeToSelf(sessionThread.open(Map.copyOf(mdc), sessions, run, settings),
                 (endpoint, error) -> error == null ? new SessionOpened(endpoint) : new SessionFailed("opening the training session", error));
-        return opening(new Member(welcome.coordinator(), run, Optional.empty(), 0, Optional.empty()));
+        return opening(new Member(Optional.of(welcome.coordinator()), run, Optional.empty(), Optional.empty(), 0, Optional.empty(), List.of(), ""));
     }
 
     private Behavior<Command> opening(Member m) {
-        return running(m, this::opening, Behaviors.receive(Command.class)
+        return running(m, situation(m, Phase.PHASE_UNSPECIFIED, 0), this::opening, Behaviors.receive(Command.class)
                 .onMessage(SessionOpened.class, opened -> {
-                    m.coordinator().tell(ToCoordinatorMessages.register(resolver.toSerializationFormat(self), settings,
-                            opened.dataPlaneEndpoint(), m.generation()));
+                    Member registered = m.listeningAt(opened.dataPlaneEndpoint());
+                    tell(registered, ToCoordinatorMessages.register(resolver.toSerializationFormat(self), settings,
+                            opened.dataPlaneEndpoint(), 0, situation(registered, Phase.PHASE_UNSPECIFIED, 0)));
                     context.getLog().info("registered with data-plane endpoint {}", opened.dataPlaneEndpoint());
-                    return m.leave().isPresent() ? leave(m, m.leave().get(), Optional.empty()) : standby(m);
+                    return registered.leave().isPresent() ? leave(registered, registered.leave().get(), Optional.empty()) : standby(registered);
+                })
+                .onMessage(Welcomed.class, welcome -> { // another coordinator took over before the session opened
+                    context.watchWith(welcome.coordinator(), new CoordinatorLost(welcome.coordinator().path().address().toString()));
+                    timers.cancel(Timer.COORDINATOR_TIMEOUT);
+                    return opening(m.coordinatedBy(Optional.of(welcome.coordinator())));
                 })
                 .onMessage(Leave.class, leave -> opening(m.leaving(leave))));
     }
 
     /** Registered, in no ring: waits for the coordinator to assign one (first, or after the last one stopped). */
     private Behavior<Command> standby(Member m) {
-        return running(m, this::standby, receive(m.generation())
+        return running(m, situation(m, Phase.PHASE_STANDBY, m.held().map(StateDigest::stepsDone).orElse(0L)), this::standby,
+                receive(m.generation())
                 .onMessage(RingAssigned.class, assigned -> join(m, assigned))
                 .onMessage(SaveRequested.class, save -> {
                     saveShard(save.generation(), save.step());
@@ -287,7 +333,7 @@ public final class Worker {
 
     private Behavior<Command> join(Member previous, RingAssigned a) {
         RingGeneration ring = a.ring();
-        Member m = previous.assigned(ring);
+        Member m = previous.assigned(a);
         mdc.put("rank", Integer.toString(ring.rank()));
         mdc.put("generation", Long.toString(ring.generation()));
         context.getLog().info("joining ring generation {} as rank {} of {}, from step {} ({})", ring.generation(), ring.rank(),
@@ -308,7 +354,7 @@ public final class Worker {
 
     private Behavior<Command> joining(Member m, RingAssigned a) {
         long g = a.generation();
-        return running(m, next -> joining(next, a), receive(g)
+        return running(m, situation(m, Phase.PHASE_JOINING, a.startStep()), next -> joining(next, a), receive(g)
                 .onMessage(Joined.class, joined -> joined.generation() == g, joined -> {
                     if (joined.state().stepsDone() != a.startStep()) {
                         return fail(m, "after joining generation " + g + " this rank holds the state of step "
@@ -317,7 +363,7 @@ public final class Worker {
                     if (m.leave().isPresent()) {
                         return stopped(m, a.ring(), new Stopped(g, joined.state(), StopCause.STOP_PAUSED, m.leave().get().reason()));
                     }
-                    m.coordinator().tell(ToCoordinatorMessages.ringReady(a.ring(), joined.state()));
+                    tell(m, ToCoordinatorMessages.ringReady(a.ring(), joined.state()));
                     context.getLog().info("ring generation {} joined; holding {}", g, joined.state());
                     return ready(m, a.ring(), joined.state());
                 })
@@ -330,11 +376,11 @@ public final class Worker {
     /** Joined, holding the generation's start state: waits for every rank to be ready too. */
     private Behavior<Command> ready(Member m, RingGeneration ring, StateDigest state) {
         long g = ring.generation();
-        return running(m, next -> ready(next, ring, state), receive(g)
+        return running(m, situation(m, Phase.PHASE_JOINING, state.stepsDone()), next -> ready(next, ring, state), receive(g)
                 .onMessage(StartRequested.class, start -> start.generation() == g, start -> startTraining(m, ring, state))
                 .onMessage(RingAssigned.class, assigned -> assigned.generation() > g, assigned -> join(m, assigned))
                 .onMessage(AbortRequested.class, abort -> {
-                    m.coordinator().tell(ToCoordinatorMessages.abortAcknowledged(ring));
+                    tell(m, ToCoordinatorMessages.abortAcknowledged(ring));
                     return stopped(m, ring, new Stopped(g, state, StopCause.STOP_BROKEN, abort.reason()));
                 })
                 .onMessage(PauseRequested.class, pause -> stopped(m, ring, new Stopped(g, state, StopCause.STOP_PAUSED, pause.reason())))
@@ -364,7 +410,7 @@ public final class Worker {
 
     private Behavior<Command> training(Member m, Training t) {
         long g = t.ring().generation();
-        return running(m, next -> training(next, t), receive(g)
+        return running(m, situation(m, Phase.PHASE_TRAINING, t.stepsDone()), next -> training(next, t), receive(g)
                 .onMessage(StepDone.class, done -> done.generation() == g && done.result().step() == t.stepsDone(),
                         done -> onStepDone(m, t, done))
                 .onMessage(Stopped.class, stopped -> stopped.generation() == g, stopped -> stopped(m, t.ring(), stopped))
@@ -399,10 +445,11 @@ public final class Worker {
     }
 
     /** The ring stopped on this rank: report the state it holds, then wait for the next generation (or go, when leaving). */
-    private Behavior<Command> stopped(Member m, RingGeneration ring, Stopped stop) {
+    private Behavior<Command> stopped(Member before, RingGeneration ring, Stopped stop) {
+        Member m = before.holding(stop.state());
         timers.cancel(Timer.REPORT);
         boolean leaving = m.leave().isPresent();
-        m.coordinator().tell(ToCoordinatorMessages.stopped(ring, stop.state(), stop.cause(), stop.reason(), leaving, stop.lostPeer()));
+        tell(m, ToCoordinatorMessages.stopped(ring, stop.state(), stop.cause(), stop.reason(), leaving, stop.lostPeer()));
         context.getLog().info("ring generation {} stopped ({}: {}); holding {}", ring.generation(),
                 stop.cause() == StopCause.STOP_PAUSED ? "paused" : "broken", stop.reason(), stop.state());
         return leaving ? leaving(m, Optional.of(stop.state()), false) : standby(m);
@@ -411,7 +458,7 @@ public final class Worker {
     private Behavior<Command> abortRing(Member m, RingGeneration ring, AbortRequested abort) {
         context.getLog().info("the coordinator aborted ring generation {}: {}", ring.generation(), abort.reason());
         sessionThread.abort(abort.generation(), abort.reason());
-        m.coordinator().tell(ToCoordinatorMessages.abortAcknowledged(ring));
+        tell(m, ToCoordinatorMessages.abortAcknowledged(ring));
         return Behaviors.same(); // whatever runs on the ring now fails and comes back as Stopped
     }
 
@@ -423,19 +470,22 @@ public final class Worker {
                     (summary, error) -> error == null ? new SessionFinished(g, summary) : new SessionFailed("finishing the run", error));
             return finishing(m, t, aborted, true);
         }
-        return running(m, next -> finishing(next, t, aborted, submitted), receive(g)
+        return running(m, situation(m, Phase.PHASE_TRAINING, t.stepsDone()), next -> finishing(next, t, aborted, submitted), receive(g)
                 .onMessage(SessionFinished.class, finished -> onFinished(m, t, finished.summary(), aborted))
                 .onMessage(AbortRequested.class, abort -> {
-                    m.coordinator().tell(ToCoordinatorMessages.abortAcknowledged(t.ring()));
+                    tell(m, ToCoordinatorMessages.abortAcknowledged(t.ring()));
                     return finishing(m, t, true, submitted);
                 })
                 .onMessage(Leave.class, leave -> finishing(m.leaving(leave), t, aborted, submitted))
                 .onMessageEquals(Timer.REPORT, Behaviors::same));
     }
 
-    private Behavior<Command> onFinished(Member m, Training t, SessionSummary summary, boolean aborted) {
+    private Behavior<Command> onFinished(Member finishing, Training t, SessionSummary summary, boolean aborted) {
+        Member m = finishing;
         timers.cancel(Timer.REPORT);
-        m.coordinator().tell(ToCoordinatorMessages.finished(t.ring(), t.stepsDone(), t.meter().overallRate(System.nanoTime()), summary));
+        ToCoordinator report = ToCoordinatorMessages.finished(t.ring(), t.stepsDone(), t.meter().overallRate(System.nanoTime()), summary);
+        tell(m, report);
+        m = m.keep(report);
         context.getLog().info("finished {} steps, final loss {}", t.stepsDone(), summary.finalLoss());
         if (m.leave().isPresent()) {
             return closing(WorkerOutcome.succeeded("left run " + m.run().runId() + " after finishing all " + t.stepsDone() + " steps"));
@@ -448,9 +498,9 @@ public final class Worker {
 
     /** Finished; waits for the coordinator's EndRun (handled in {@link #running}), or an abort when a peer was lost. */
     private Behavior<Command> finished(Member m, RingGeneration ring) {
-        return running(m, next -> finished(next, ring), receive(ring.generation())
+        return running(m, situation(m, Phase.PHASE_FINISHED, m.run().totalSteps()), next -> finished(next, ring), receive(ring.generation())
                 .onMessage(AbortRequested.class, abort -> {
-                    m.coordinator().tell(ToCoordinatorMessages.abortAcknowledged(ring));
+                    tell(m, ToCoordinatorMessages.abortAcknowledged(ring));
                     return reportStateThen(m, ring, StopCause.STOP_BROKEN, abort.reason());
                 })
                 .onMessage(RingAssigned.class, assigned -> assigned.generation() > ring.generation(), assigned -> join(m, assigned))
@@ -468,15 +518,17 @@ public final class Worker {
 
     private Behavior<Command> awaitingState(Member m, RingGeneration ring) {
         long g = ring.generation();
-        return running(m, next -> awaitingState(next, ring), receive(g)
+        return running(m, situation(m, Phase.PHASE_STANDBY, m.held().map(StateDigest::stepsDone).orElse(0L)),
+                next -> awaitingState(next, ring), receive(g)
                 .onMessage(Stopped.class, stopped -> stopped.generation() == g, stopped -> stopped(m, ring, stopped))
                 .onMessage(Leave.class, leave -> awaitingState(m.leaving(leave), ring)));
     }
 
     /** Asks the coordinator to leave from outside any ring (standby, or just registered). */
     private Behavior<Command> leave(Member m, Leave request, Optional<StateDigest> state) {
-        Member leaving = m.leaving(request);
-        m.coordinator().tell(ToCoordinatorMessages.leave(settings, request.reason()));
+        ToCoordinator asking = ToCoordinatorMessages.leave(settings, request.reason());
+        Member leaving = m.leaving(request).keep(asking);
+        tell(m, asking);
         context.getLog().info("asked the coordinator to leave: {}", request.reason());
         return leaving(leaving, state, false);
     }
@@ -494,7 +546,8 @@ public final class Worker {
         if (released && m.savesInFlight() == 0) {
             return closing(WorkerOutcome.succeeded(left));
         }
-        return running(m, next -> leaving(next, state, released), Behaviors.receive(Command.class)
+        return running(m, situation(m, Phase.PHASE_STANDBY, state.map(StateDigest::stepsDone).orElse(0L)),
+                next -> leaving(next, state, released), Behaviors.receive(Command.class)
                 .onMessage(Released.class, r -> leaving(m, state, true))
                 .onMessage(SaveRequested.class, save -> {
                     saveShard(save.generation(), save.step());
@@ -553,12 +606,59 @@ public final class Worker {
     }
 
     /**
-     * After the welcome: also saves that complete in the background (in whatever state the worker is by then),
-     * which {@code again} re-enters with the updated member.
+     * After the welcome: also saves that complete in the background (in whatever state the worker is by then), and
+     * the coordinator's loss and replacement: training goes on without a coordinator (it is off the per-step path);
+     * a new one that welcomes this worker gets {@code situation} and every report it may have missed. Each re-enters
+     * the current state through {@code again} with the updated member.
      */
-    private Behavior<Command> running(Member m, java.util.function.Function<Member, Behavior<Command>> again,
+    private Behavior<Command> running(Member m, WorkerSituation situation, java.util.function.Function<Member, Behavior<Command>> again,
                                       BehaviorBuilder<Command> state) {
-        return endOfRun(state.onMessage(ShardDone.class, done -> again.apply(shardDone(m, done))), Optional.of(m)).build();
+        return endOfRun(state
+                .onMessage(ShardDone.class, done -> again.apply(shardDone(m, done)))
+                .onMessage(Welcomed.class, welcome -> {
+                    if (!welcome.run().equals(m.run())) {
+                        return fail(m, "a new coordinator at " + welcome.coordinator().path().address() + " runs other settings than"
+                                + " the run this worker trains (" + welcome.run() + " instead of " + m.run() + ")", FailureKind.FAILURE_INTERNAL);
+                    }
+                    return again.apply(rejoin(m, welcome, situation));
+                })
+                .onMessage(CoordinatorLost.class, lost -> m.coordinator().isPresent()
+                        && m.coordinator().get().path().address().toString().equals(lost.address()), lost -> {
+                    context.getLog().warn("lost the coordinator at {}; training goes on, waiting up to {} for a new coordinator",
+                            lost.address(), seconds(settings.coordinatorTimeout()));
+                    timers.startSingleTimer(Timer.COORDINATOR_TIMEOUT, settings.coordinatorTimeout());
+                    return again.apply(m.coordinatedBy(Optional.empty()));
+                })
+                .onMessageEquals(Timer.COORDINATOR_TIMEOUT, () -> closing(WorkerOutcome.failed("lost the coordinator of run "
+                        + m.run().runId() + " and no new one welcomed this worker within " + seconds(settings.coordinatorTimeout())))),
+                Optional.of(m)).build();
+    }
+
+    /** A coordinator that took over the run welcomed this worker: registers again with where it is, and re-sends what it may have missed. */
+    private Member rejoin(Member m, Welcomed welcome, WorkerSituation situation) {
+        timers.cancel(Timer.COORDINATOR_TIMEOUT);
+        context.watchWith(welcome.coordinator(), new CoordinatorLost(welcome.coordinator().path().address().toString()));
+        Member next = m.coordinatedBy(Optional.of(welcome.coordinator()));
+        tell(next, ToCoordinatorMessages.register(resolver.toSerializationFormat(self), settings, m.endpoint(), m.generation(),
+                situation));
+        next.resend().forEach(report -> tell(next, report));
+        context.getLog().info("registered with the coordinator at {}, which took over the run ({}, {} reports sent again)",
+                welcome.coordinator().path().address(), situation.getPhase(), next.resend().size());
+        return next;
+    }
+
+    /** Where this worker stands, for a coordinator that takes over. */
+    private static WorkerSituation situation(Member m, Phase phase, long stepsDone) {
+        WorkerSituation.Builder s = WorkerSituation.newBuilder().setPhase(phase).setStepsDone(stepsDone);
+        m.assigned().ifPresent(a -> s.setRing(a.assignment()));
+        if (phase == Phase.PHASE_STANDBY) {
+            m.held().ifPresent(held -> s.setStepsDone(held.stepsDone()).setStateCrc32C(held.crc32c()));
+        }
+        return s.build();
+    }
+
+    private static void tell(Member m, ToCoordinator message) {
+        m.coordinator().ifPresent(c -> c.tell(message));
     }
 
     private BehaviorBuilder<Command> endOfRun(BehaviorBuilder<Command> state, Optional<Member> member) {
@@ -571,8 +671,7 @@ public final class Worker {
                 .onMessage(Released.class, released -> closing(WorkerOutcome.succeeded("released by the coordinator: " + released.reason())))
                 .onMessage(Unreadable.class, unreadable -> closing(WorkerOutcome.failed(unreadable.problem())))
                 .onMessage(SessionFailed.class, f -> failed(member, f.during(), f.cause()))
-                .onMessage(CoordinatorLost.class, lost -> closing(WorkerOutcome.failed(
-                        "lost the coordinator at " + lost.address() + " before the run ended")))
+                .onMessage(CoordinatorLost.class, lost -> Behaviors.same()) // an earlier coordinator's
                 .onMessage(ForGeneration.class, m -> {
                     context.getLog().warn("ignoring {} from the coordinator: not expected now", m);
                     return Behaviors.same();
@@ -608,19 +707,20 @@ public final class Worker {
     }
 
     private Member shardDone(Member m, ShardDone done) {
-        m.coordinator().tell(ToCoordinatorMessages.shardSaved(done.generation(), done.shard()));
+        ToCoordinator report = ToCoordinatorMessages.shardSaved(done.generation(), done.shard());
+        tell(m, report);
         context.getLog().info("checkpoint shard for step {} saved ({} bytes)", done.shard().step(), done.shard().sizeBytes());
-        return m.saves(-1);
+        return m.keep(report).saves(-1);
     }
 
     private Training reportProgress(Member m, Training t) {
         long now = System.nanoTime();
-        m.coordinator().tell(ToCoordinatorMessages.progress(t.ring(), t.stepsDone(), t.meter().lastLoss(), t.meter().intervalRate(now)));
+        tell(m, ToCoordinatorMessages.progress(t.ring(), t.stepsDone(), t.meter().lastLoss(), t.meter().intervalRate(now)));
         return t.reported(now);
     }
 
     private Behavior<Command> fail(Member m, String reason, FailureKind kind) {
-        m.coordinator().tell(ToCoordinatorMessages.failed(m.generation(), m.ring().map(RingGeneration::rank).orElse(-1),
+        tell(m, ToCoordinatorMessages.failed(m.generation(), m.ring().map(RingGeneration::rank).orElse(-1),
                 settings.name(), reason, kind));
         return closing(WorkerOutcome.failed(reason));
     }

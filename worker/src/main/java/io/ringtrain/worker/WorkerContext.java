@@ -24,6 +24,7 @@ public final class WorkerContext {
     private Duration welcomeTimeout = Duration.ofSeconds(60);
     private Duration closeTimeout = Duration.ofSeconds(15);
     private Duration leaveTimeout = Duration.ofSeconds(20);
+    private Duration coordinatorTimeout = Duration.ofSeconds(60);
     private boolean concluded;
 
     /** Reads {@code ringtrain.worker} (see reference.conf). */
@@ -38,7 +39,8 @@ public final class WorkerContext {
                 .dataPlaneSettings(c.getConfig("data-plane"))
                 .welcomeTimeout(c.getDuration("welcome-timeout"))
                 .closeTimeout(c.getDuration("close-timeout"))
-                .leaveTimeout(c.getDuration("leave-timeout"));
+                .leaveTimeout(c.getDuration("leave-timeout"))
+                .coordinatorTimeout(c.getDuration("coordinator-timeout"));
     }
 
     /**
@@ -71,6 +73,7 @@ public final class WorkerContext {
         requirePositive(welcomeTimeout, "welcome-timeout");
         requirePositive(closeTimeout, "close-timeout");
         requirePositive(leaveTimeout, "leave-timeout");
+        requirePositive(coordinatorTimeout, "coordinator-timeout");
         concluded = true;
         return this;
     }
@@ -174,6 +177,19 @@ public final class WorkerContext {
 
     public Duration leaveTimeout() {
         return leaveTimeout;
+    }
+
+    /**
+     * After losing the coordinator, a worker goes on training and waits this long at most for a new coordinator (a
+     * standby taking over, or a restarted one) to welcome it; then it gives up.
+     */
+    public WorkerContext coordinatorTimeout(Duration coordinatorTimeout) {
+        this.coordinatorTimeout = coordinatorTimeout;
+        return this;
+    }
+
+    public Duration coordinatorTimeout() {
+        return coordinatorTimeout;
     }
 
     @Override

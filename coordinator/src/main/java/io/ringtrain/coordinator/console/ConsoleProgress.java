@@ -32,6 +32,9 @@ public final class ConsoleProgress implements Consumer<RunEvent> {
             line = "ring generation " + s.generation() + " stopping: " + s.reason();
         } else if (event instanceof RunEvent.WaitingForWorkers w) {
             line = "paused after step " + w.stepsDone() + ": waiting for workers: " + w.live() + " live, min " + w.minWorkers();
+        } else if (event instanceof RunEvent.TookOver t) {
+            line = "coordinator took over the run: ring generation " + t.generation() + " (" + String.join(", ", t.workerIdsByRank()) + ") "
+                    + (t.adopted() ? "goes on as it is" : "is re-formed");
         } else if (event instanceof RunEvent.RingReformed r) {
             line = "ring re-formed: " + r.change().describe();
         }

@@ -85,6 +85,13 @@ final class ClusterNode {
         }
     }
 
+    /** Completes once this node is an Up member of the cluster. */
+    static java.util.concurrent.CompletionStage<Void> up(ActorSystem<?> system) {
+        java.util.concurrent.CompletableFuture<Void> up = new java.util.concurrent.CompletableFuture<>();
+        org.apache.pekko.cluster.Cluster.get(system.classicSystem()).registerOnMemberUp(() -> up.complete(null));
+        return up;
+    }
+
     /** "host:port" this node actually listens on (port 0 resolved). */
     static String hostPort(ActorSystem<?> system) {
         Address self = Cluster.get(system).selfMember().address();

@@ -90,6 +90,11 @@ public final class CoordinatorNode implements AutoCloseable {
         return ClusterNode.hostPort(system);
     }
 
+    /** Completes once this node is an Up member of the cluster (a standby can then take over). */
+    public CompletionStage<Void> up() {
+        return ClusterNode.up(system);
+    }
+
     public CompletionStage<Void> terminated() {
         return system.getWhenTerminated().thenApply(done -> null);
     }
