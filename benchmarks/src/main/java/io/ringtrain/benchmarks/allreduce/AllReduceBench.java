@@ -67,6 +67,21 @@ public final class AllReduceBench implements Callable<Integer> {
             + " instead of each one from a barrier (the latency of one collective when all ranks arrive together).")
     boolean backToBack;
 
+    @Option(names = "--iterations", description = "Timed iterations per size (0: 100 for small sizes down to 5 for"
+            + " the largest). Default: ${DEFAULT-VALUE}.")
+    int iterations;
+
+    @Option(names = "--warmup", description = "Least warm-up time before the first size, so the JIT is done compiling"
+            + " the data path before timing starts. Default: ${DEFAULT-VALUE}.")
+    String warmup = "3s";
+
+    @Option(names = "--profile", description = "Profile every rank's timed iterations with async-profiler: cpu, wall,"
+            + " alloc or lock. Collapsed stacks go to --profile-dir, one file per rank and size.")
+    String profile;
+
+    @Option(names = "--profile-dir", description = "Where --profile writes. Default: ${DEFAULT-VALUE}.")
+    Path profileDir = Path.of("profiles");
+
     @Option(names = "--csv", description = "Also write the table as CSV to this file.")
     Path csv;
 
@@ -77,7 +92,8 @@ public final class AllReduceBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BenchSettings s = BenchSettings.validate(world, sizes, transport, op, dtype, compression, termLength, p2pSize);
+        BenchSettings s = BenchSettings.validate(world, sizes, transport, op, dtype, compression, termLength, p2pSize,
+                iterations, warmup, profile);
         Path logs = Files.createTempDirectory("ringtrain-bench-");
         String driverDirectory = s.ipc() ? SharedDriver.defaultDirectory() : null;
         if (s.ipc()) {
@@ -98,7 +114,8 @@ public final class AllReduceBench implements Callable<Integer> {
             for (int r = 0; r < world; r++) {
                 RankProtocol.RankArgs args = new RankProtocol.RankArgs(r, world, s.sizes(), s.ipc(),
                         driver == null ? null : driver.directory(), s.op(), s.type(), s.compression(), mtu, s.termLength(),
-                        world >= 2 ? s.p2pBytes() : 0, backToBack);
+                        world >= 2 ? s.p2pBytes() : 0, backToBack, profile,
+                        profile == null ? null : profileDir.toAbsolutePath().toString(), s.iterations(), s.warmupMillis());
                 ChildJvm rank = ChildJvm.start("rank-" + r, rankJvmOptions(s), RankMain.class.getName(), args.toArgs(), logs);
                 ranks.add(rank);
                 lines.add(readLines(rank));

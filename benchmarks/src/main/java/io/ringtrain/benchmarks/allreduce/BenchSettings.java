@@ -9,12 +9,13 @@ import java.util.Locale;
 
 /** The all-reduce benchmark's options, validated at the boundary with messages that say what to fix. */
 record BenchSettings(long[] sizes, boolean ipc, ReduceOp op, DataType type, WireCompression compression, int termLength,
-                     int p2pBytes) {
+                     int p2pBytes, int iterations, long warmupMillis) {
 
     static final int MAX_WORLD = 16;
 
     static BenchSettings validate(int world, List<String> sizeTexts, String transport, String op, String dtype,
-                                  String compression, String termLength, String p2pSize) {
+                                  String compression, String termLength, String p2pSize, int iterations, String warmup,
+                                  String profile) {
         if (world < 1 || world > MAX_WORLD) {
             throw new IllegalArgumentException("--world " + world + " is out of range: use 1 to " + MAX_WORLD);
         }
@@ -53,7 +54,30 @@ record BenchSettings(long[] sizes, boolean ipc, ReduceOp op, DataType type, Wire
         if (p2p > (1L << 30)) {
             throw new IllegalArgumentException("--p2p-size " + p2pSize + " is too large: at most 1G");
         }
-        return new BenchSettings(sizes, ipc, reduceOp, type, wire, (int) term, (int) p2p);
+        if (iterations < 0 || iterations > 100_000) {
+            throw new IllegalArgumentException("--iterations " + iterations + " is out of range: use 0 (by size) to 100000");
+        }
+        long warmupMillis = parseDuration(warmup, "--warmup");
+        if (profile != null && !List.of("cpu", "wall", "alloc", "lock").contains(profile)) {
+            throw new IllegalArgumentException("--profile " + profile + " is unknown: use cpu, wall, alloc or lock");
+        }
+        return new BenchSettings(sizes, ipc, reduceOp, type, wire, (int) term, (int) p2p, iterations, warmupMillis);
+    }
+
+    /** {@code 500ms}, {@code 3s} or {@code 0}, in milliseconds. */
+    static long parseDuration(String text, String option) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            long value = t.endsWith("ms") ? Long.parseLong(t.substring(0, t.length() - 2))
+                    : t.endsWith("s") ? Math.multiplyExact(Long.parseLong(t.substring(0, t.length() - 1)), 1000)
+                    : t.equals("0") ? 0 : -1;
+            if (value >= 0 && value <= 600_000) {
+                return value;
+            }
+        } catch (NumberFormatException | ArithmeticException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " " + text + " is not a duration of 0 to 600 s: write e.g. 500ms or 3s");
     }
 
     private static <E extends Enum<E>> E parseEnum(Class<E> type, String text, String option, String allowed) {

@@ -54,4 +54,51 @@ final class ExpectedValues {
         }
         return wrong;
     }
+
+    /**
+     * Back-to-back iterations reduce the previous result, so SUM multiplies it by W each time: at most this many
+     * keep every value below 2^100 (finite, and far from float32's limit), the others are stable.
+     */
+    static int maxChainedIterations(ReduceOp op, int world) {
+        if (op != ReduceOp.SUM || world < 2) {
+            return Integer.MAX_VALUE;
+        }
+        double log2Sum = Math.log(8.0 * world) / Math.log(2);
+        return (int) Math.max(1, Math.floor((100 - log2Sum) / (Math.log(world) / Math.log(2))) + 1);
+    }
+
+    /**
+     * Elements wrong after {@code iterations} chained all-reduces of the iteration-0 pattern: the first gives the
+     * reduction R, each later one reduces W copies of the previous result (SUM: W^(k-1) R; the others: R).
+     * Float rounding grows with every chained step once W^k outgrows the mantissa, so the tolerance grows with
+     * k; a misplaced chunk is off by at least 1/(8W), far beyond it.
+     */
+    static long countWrongChained(UnsafeBuffer buffer, int count, DataType type, ReduceOp op, int world, int iterations,
+                                  WireCompression compression) {
+        double[] expectedByPhase = new double[8];
+        for (int phase = 0; phase < 8; phase++) {
+            double acc = op == ReduceOp.MIN ? Double.MAX_VALUE : op == ReduceOp.MAX ? -Double.MAX_VALUE : 0;
+            for (int r = 0; r < world; r++) {
+                double v = value(r, phase, 0);
+                acc = switch (op) {
+                    case SUM, AVG -> acc + v;
+                    case MIN -> Math.min(acc, v);
+                    case MAX -> Math.max(acc, v);
+                };
+            }
+            expectedByPhase[phase] = op == ReduceOp.AVG ? acc / world
+                    : op == ReduceOp.SUM ? acc * Math.pow(world, iterations - 1) : acc;
+        }
+        double perStep = compression == WireCompression.BF16 ? 1.0 / 256 : type == DataType.FLOAT32 ? 1.0 / (1 << 22) : 1e-14;
+        double tolerance = Math.min(1.0 / (16 * world), perStep * iterations * 2);
+        long wrong = 0;
+        for (int i = 0; i < count; i++) {
+            double expected = expectedByPhase[Math.floorMod(i, 8)];
+            double actual = type == DataType.FLOAT32 ? buffer.getFloat(i * 4) : buffer.getDouble(i * 8);
+            if (!(Math.abs(actual - expected) <= tolerance * Math.abs(expected))) {
+                wrong++;
+            }
+        }
+        return wrong;
+    }
 }

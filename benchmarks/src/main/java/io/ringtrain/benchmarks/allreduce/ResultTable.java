@@ -17,8 +17,12 @@ import java.util.Locale;
  * link carries, comparable across world sizes and against the point-to-point ceiling.
  */
 final class ResultTable {
-    /** {@code cpuUs}: CPU time of all ranks together per iteration; near time x cores means CPU-bound. */
-    record Row(long size, int count, double timeUs, double algbw, double busbw, long wrong, double cpuUs) {
+    /**
+     * {@code cpuUs}: CPU time of all ranks together per iteration; near time x cores means CPU-bound.
+     * {@code switches}: context switches of all ranks' threads per iteration (wake-ups and preemptions),
+     * including the barrier that starts each iteration unless iterations run back to back.
+     */
+    record Row(long size, int count, double timeUs, double algbw, double busbw, long wrong, double cpuUs, double switches) {
     }
 
     private final int world;
@@ -36,8 +40,8 @@ final class ResultTable {
 
     String header() {
         return String.format(Locale.ROOT, "#%13s %12s %8s %6s %12s %9s %9s %8s%s%n#%13s %12s %8s %6s %12s %9s %9s %8s%s",
-                "size", "count", "type", "redop", "time", "algbw", "busbw", "#wrong", (p2p > 0 ? "  busbw/p2p" : "") + "    cpu/iter",
-                "(B)", "(elements)", "", "", "(us)", "(GB/s)", "(GB/s)", "", (p2p > 0 ? "           " : "") + "   (us, all)");
+                "size", "count", "type", "redop", "time", "algbw", "busbw", "#wrong", (p2p > 0 ? "  busbw/p2p" : "") + "    cpu/iter  csw/iter",
+                "(B)", "(elements)", "", "", "(us)", "(GB/s)", "(GB/s)", "", (p2p > 0 ? "           " : "") + "   (us, all)     (all)");
     }
 
     String add(long size, List<RankProtocol.SizeResult> perRank) {
@@ -45,8 +49,10 @@ final class ResultTable {
         long[] slowest = new long[iterations];
         long wrong = 0;
         long cpu = 0;
+        long switches = 0;
         for (RankProtocol.SizeResult r : perRank) {
             cpu += r.cpuNanos();
+            switches += r.contextSwitches();
             for (int i = 0; i < iterations; i++) {
                 slowest[i] = Math.max(slowest[i], r.iterationNanos()[i]);
             }
@@ -56,12 +62,13 @@ final class ResultTable {
         double timeUs = slowest[iterations / 2] / 1e3;
         double algbw = size / (timeUs * 1e3);
         double busbw = algbw * 2.0 * (world - 1) / world;
-        Row row = new Row(size, perRank.get(0).count(), timeUs, algbw, busbw, wrong, cpu / 1e3 / Math.max(1, iterations));
+        Row row = new Row(size, perRank.get(0).count(), timeUs, algbw, busbw, wrong, cpu / 1e3 / Math.max(1, iterations),
+                (double) switches / Math.max(1, iterations));
         rows.add(row);
         return String.format(Locale.ROOT, " %13d %12d %8s %6s %12.1f %9.3f %9.3f %8d%s", size, row.count(),
                 type == DataType.FLOAT32 ? "float" : "double", op.name().toLowerCase(Locale.ROOT), timeUs, algbw, busbw, wrong,
                 p2p > 0 ? String.format(Locale.ROOT, "  %9.0f%%", 100 * busbw / p2p) : "")
-                + String.format(Locale.ROOT, "  %10.1f", row.cpuUs());
+                + String.format(Locale.ROOT, "  %10.1f  %8.1f", row.cpuUs(), row.switches());
     }
 
     long totalWrong() {
@@ -81,11 +88,11 @@ final class ResultTable {
 
     void writeCsv(Path file) throws IOException {
         List<String> lines = new ArrayList<>();
-        lines.add("world,size_bytes,count,type,redop,time_us,algbw_gbps,busbw_gbps,wrong,p2p_gbps,cpu_us_all_ranks");
+        lines.add("world,size_bytes,count,type,redop,time_us,algbw_gbps,busbw_gbps,wrong,p2p_gbps,cpu_us_all_ranks,context_switches_all_ranks");
         for (Row r : rows) {
-            lines.add(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%.3f,%.6f,%.6f,%d,%.6f,%.1f", world, r.size(), r.count(),
+            lines.add(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%.3f,%.6f,%.6f,%d,%.6f,%.1f,%.1f", world, r.size(), r.count(),
                     type.name().toLowerCase(Locale.ROOT), op.name().toLowerCase(Locale.ROOT), r.timeUs(), r.algbw(), r.busbw(),
-                    r.wrong(), p2p, r.cpuUs()));
+                    r.wrong(), p2p, r.cpuUs(), r.switches()));
         }
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
