@@ -11,12 +11,14 @@ import io.aeron.logbuffer.Header;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 import org.agrona.concurrent.status.CountersReader;
 
@@ -28,6 +30,7 @@ import org.agrona.concurrent.status.CountersReader;
 final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     private static final int FRAGMENT_LIMIT = 16;
     private static final int COMMAND_LIMIT = 16;
+    private static final int SUBMISSION_CAPACITY = 4096;
 
     private final DataPlaneContext ctx;
     private final AgentInvoker driverInvoker;
@@ -36,6 +39,8 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     private final AutoCloseable driver;
     private final Subscription inbox;
     private final ManyToOneConcurrentLinkedQueue<Runnable> commands = new ManyToOneConcurrentLinkedQueue<>();
+    /** Collectives from callers: an array queue, so submitting one allocates no queue node. */
+    private final ManyToOneConcurrentArrayQueue<CollectiveOp> submissions = new ManyToOneConcurrentArrayQueue<>(SUBMISSION_CAPACITY);
     private final FrameHeader header = new FrameHeader();
     private final List<long[]> draining = new ArrayList<>();
 
@@ -44,6 +49,11 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     /** Written under the duty-cycle lock, read by idle strategies on any thread. */
     private volatile boolean latencyBound;
     private volatile Thread thread;
+    /** Callers blocked in {@link #driveUntilDone}; while there are any, the data-plane thread sleeps. */
+    private final AtomicInteger callersDriving = new AtomicInteger();
+    /** The caller that entered {@link #driveUntilDone} last, woken with the thread when work is queued. */
+    private volatile Thread drivingCaller;
+    private final ThreadLocal<IdleStrategy> callerIdle;
     private RingState ring;
     private int highestGeneration = Integer.MIN_VALUE;
     private long nowNs;
@@ -56,6 +66,8 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         this.aeron = aeron;
         this.driver = driver;
         Endpoint own = ctx.parsedEndpoint();
+        this.callerIdle = ThreadLocal.withInitial(() -> IdleStrategies.ADAPTIVE.equals(ctx.idleStrategy())
+                ? new AdaptiveIdleStrategy(this::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy());
         this.inbox = aeron.addSubscription(own.subscriptionChannel(), own.streamId(ctx.streamId()), image -> { },
                 this::onUnavailableImage);
     }
@@ -71,10 +83,28 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     /** Queues a command for this thread and wakes it, so a caller's collective never waits out a park. */
     void execute(Runnable command) {
         commands.offer(command);
-        Thread t = thread;
+        wake();
+    }
+
+    /** Queues a collective for the ring it was made for; falls back to a command when the queue is full. */
+    void submit(CollectiveOp op) {
+        if (!submissions.offer(op)) {
+            commands.offer(() -> op.target.submit(op));
+        }
+        wake();
+    }
+
+    /** Wakes whichever thread runs the duty cycle now: a blocked caller if there is one, else the data-plane thread. */
+    private void wake() {
+        Thread t = callersDriving.get() > 0 ? drivingCaller : thread;
         if (t != null) {
             LockSupport.unpark(t);
         }
+    }
+
+    /** True while a blocked caller runs the duty cycle: the data-plane thread then stays out of its way. */
+    boolean callerIsDriving() {
+        return callersDriving.get() > 0;
     }
 
     void wakeUp(Thread thread) {
@@ -101,9 +131,24 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
      * between idle cycles: the caller has nothing else to do, and other ranks on this host need the core.
      */
     void driveUntilDone(CompletableFuture<?> future, long deadlineNs) {
-        IdleStrategy idle = new AdaptiveIdleStrategy(this::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS);
-        while (!future.isDone() && !closed && deadlineNs - System.nanoTime() > 0) {
-            idle.idle(Math.max(0, tryDoWork()));
+        if (future.isDone()) {
+            return;
+        }
+        IdleStrategy idle = callerIdle.get();
+        idle.reset();
+        drivingCaller = Thread.currentThread();
+        callersDriving.incrementAndGet();
+        try {
+            while (!future.isDone() && !closed && deadlineNs - System.nanoTime() > 0) {
+                idle.idle(Math.max(0, tryDoWork()));
+            }
+        } finally {
+            if (callersDriving.decrementAndGet() == 0) {
+                Thread t = thread;
+                if (t != null) {
+                    LockSupport.unpark(t); // the data-plane thread takes over whatever is still running
+                }
+            }
         }
     }
 
@@ -112,7 +157,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
      * a command. Large collectives are not: their pipelines are deep enough to ride out a park.
      */
     boolean isLatencyBound() {
-        return !commands.isEmpty() || latencyBound;
+        return !commands.isEmpty() || !submissions.isEmpty() || latencyBound;
     }
 
     @Override
@@ -131,6 +176,11 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         Runnable command;
         for (int i = 0; i < COMMAND_LIMIT && (command = commands.poll()) != null; i++) {
             command.run();
+            work++;
+        }
+        CollectiveOp op;
+        while ((op = submissions.poll()) != null) {
+            op.target.submit(op);
             work++;
         }
         work += inbox.controlledPoll(this, FRAGMENT_LIMIT);

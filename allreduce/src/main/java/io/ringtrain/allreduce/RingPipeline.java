@@ -16,11 +16,12 @@ import org.agrona.MutableDirectBuffer;
  * chunk is reduced or copied); this class moves the chunks.
  */
 abstract class RingPipeline extends CollectiveOp {
-    final Reduction reduction;
-    final int count;
-    final int chunkElements;
+    final int maxPayloadLength;
     final int rank;
     final int worldSize;
+    Reduction reduction;
+    int count;
+    int chunkElements;
 
     private int sendStep;
     private int sendChunk;
@@ -30,11 +31,18 @@ abstract class RingPipeline extends CollectiveOp {
     RingPipeline(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, int maxPayloadLength, int rank,
                  int worldSize) {
         super(buffer, offset);
+        this.maxPayloadLength = maxPayloadLength;
+        this.rank = rank;
+        this.worldSize = worldSize;
+        rebind(buffer, offset, count, reduction);
+    }
+
+    /** Points a recycled op at its next collective. */
+    final void rebind(MutableDirectBuffer buffer, int offset, int count, Reduction reduction) {
+        bind(buffer, offset);
         this.count = count;
         this.reduction = reduction;
         this.chunkElements = maxPayloadLength / reduction.wireElementSize();
-        this.rank = rank;
-        this.worldSize = worldSize;
     }
 
     // Schedule: by default every rank sends and receives from step 0, round the ring (step k sends segment

@@ -5,8 +5,10 @@ import io.aeron.Publication;
 import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.ControlledFragmentHandler.Action;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -21,6 +23,8 @@ final class RingState {
     final int worldSize;
     final Endpoint[] endpoints;
     final RingFormation formation;
+    /** Idle all-reduce ops kept per kind: enough for the buckets of a large model's step. */
+    private static final int OP_POOL = 256;
 
     private final ExclusivePublication[] publications;
     private final BufferClaim claim = new BufferClaim();
@@ -30,9 +34,19 @@ final class RingState {
     private final UnsafeBuffer staging;
     private final int stagingSlotLength;
 
+    /**
+     * All-reduce ops waiting for reuse: taken by callers, given back on this thread once an op has completed.
+     * A training step then allocates only the futures it hands out.
+     */
+    private final ManyToManyConcurrentArrayQueue<RingAllReduce> idleRingOps = new ManyToManyConcurrentArrayQueue<>(OP_POOL);
+    private final ManyToManyConcurrentArrayQueue<DirectAllReduce> idleDirectOps = new ManyToManyConcurrentArrayQueue<>(OP_POOL);
+    /** The four bytes every barrier reduces; their value is never read, so concurrent barriers may share them. */
+    private final UnsafeBuffer barrierBuffer = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(Float.BYTES));
+
     private CollectiveOp active;
     private long nextCollectiveId = 1;
-    private CollectiveException failure;
+    /** Written on this thread; read by callers so that a broken or closed ring refuses work at once. */
+    private volatile CollectiveException failure;
 
     RingState(DataPlaneContext ctx, int generation, int rank, Endpoint[] endpoints, ExclusivePublication[] publications,
               long nowNs) {
@@ -91,22 +105,72 @@ final class RingState {
 
     // Collectives ------------------------------------------------------------------------------------------------
 
-    /** Chooses the algorithm for an all-reduce of this size; every rank chooses the same way. */
+    /**
+     * Chooses the algorithm for an all-reduce of this size (every rank chooses the same way) and takes an idle op
+     * for it. Any thread.
+     */
     CollectiveOp newAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction) {
         long wireBytes = (long) count * reduction.wireElementSize();
+        CollectiveOp op;
         if (directPathEnabled() && wireBytes <= ctx.directPayloadLimit()) {
-            return new DirectAllReduce(buffer, offset, count, reduction, rank, worldSize, staging, stagingSlotLength);
+            DirectAllReduce direct = idleDirectOps.poll();
+            if (direct == null) {
+                direct = new DirectAllReduce(buffer, offset, count, reduction, rank, worldSize, staging, stagingSlotLength);
+            } else {
+                direct.rebind(buffer, offset, count, reduction);
+            }
+            op = direct;
+        } else {
+            RingAllReduce ringOp = idleRingOps.poll();
+            if (ringOp == null) {
+                ringOp = new RingAllReduce(buffer, offset, count, reduction, ctx.maxPayloadLength(), rank, worldSize);
+            } else {
+                ringOp.rebind(buffer, offset, count, reduction);
+            }
+            op = ringOp;
         }
-        return new RingAllReduce(buffer, offset, count, reduction, ctx.maxPayloadLength(), rank, worldSize);
+        op.target = this;
+        return op;
+    }
+
+    CollectiveOp newBarrier() {
+        return newAllReduce(barrierBuffer, 0, 1, Reduction.of(DataType.FLOAT32, ReduceOp.SUM, WireCompression.NONE));
+    }
+
+    /** The failure that ended this ring, or null while it is usable. Any thread. */
+    CollectiveException failure() {
+        return failure;
     }
 
     void submit(CollectiveOp op) {
         if (failure != null) {
-            op.future.completeExceptionally(new CollectiveException.Closed(
-                    "ring generation " + generation + " can no longer run collectives: " + failure.getMessage(), failure));
+            refuse(op);
             return;
         }
         pending.addLast(op);
+    }
+
+    private void refuse(CollectiveOp op) {
+        CollectiveException cause = failure;
+        finish(op, new CollectiveException.Closed(
+                "ring generation " + generation + " can no longer run collectives: " + cause.getMessage(), cause));
+    }
+
+    /** Completes an op's future, after handing the op back for reuse (callbacks may start the next one). */
+    private static void finish(CollectiveOp op, Throwable error) {
+        CompletableFuture<Void> future = op.future;
+        op.release();
+        RingState owner = op.target;
+        if (op instanceof RingAllReduce r) {
+            owner.idleRingOps.offer(r);
+        } else if (op instanceof DirectAllReduce d) {
+            owner.idleDirectOps.offer(d);
+        }
+        if (error == null) {
+            future.complete(null);
+        } else {
+            future.completeExceptionally(error);
+        }
     }
 
     int doWork(long nowNs) {
@@ -130,7 +194,7 @@ final class RingState {
             if (active.isComplete()) {
                 CollectiveOp done = active;
                 active = null;
-                done.future.complete(null);
+                finish(done, null);
                 return work + 1;
             }
             checkLiveness(nowNs);
@@ -256,12 +320,13 @@ final class RingState {
         }
         failure = e;
         if (active != null) {
-            active.future.completeExceptionally(e);
+            CollectiveOp failed = active;
             active = null;
+            finish(failed, e);
         }
         CollectiveOp op;
         while ((op = pending.pollFirst()) != null) {
-            op.future.completeExceptionally(new CollectiveException.Closed(
+            finish(op, new CollectiveException.Closed(
                     "not run: an earlier collective in ring generation " + generation + " failed: " + e.getMessage(), e));
         }
     }

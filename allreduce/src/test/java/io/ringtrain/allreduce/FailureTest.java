@@ -88,7 +88,7 @@ class FailureTest {
 
             int count = 1000;
             long droppedBefore = ring.planes[0].staleFramesDropped();
-            Reduction sum = new Reduction(DataType.FLOAT32, ReduceOp.SUM, WireCompression.NONE);
+            Reduction sum = Reduction.of(DataType.FLOAT32, ReduceOp.SUM, WireCompression.NONE);
             UnsafeBuffer frame = new UnsafeBuffer(ByteBuffer.allocateDirect(FrameHeader.LENGTH + count * 4));
             for (int i = 0; i < count; i++) {
                 frame.putFloat(FrameHeader.LENGTH + i * 4, 1000f);
