@@ -18,14 +18,12 @@ public final class Communicator implements AutoCloseable {
     private final DataPlane plane;
     private final DataPlaneAgent agent;
     private final RingState ring;
-    private final int maxPayloadLength;
     private volatile boolean closed;
 
     Communicator(DataPlane plane, DataPlaneAgent agent, RingState ring) {
         this.plane = plane;
         this.agent = agent;
         this.ring = ring;
-        this.maxPayloadLength = ring.ctx.maxPayloadLength();
     }
 
     public int rank() {
@@ -82,7 +80,7 @@ public final class Communicator implements AutoCloseable {
         if (length == 0 || ring.worldSize == 1) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(target(new RingBroadcast(buffer, offset, length, root, maxPayloadLength, ring.rank, ring.worldSize)));
+        return submit(target(new RingBroadcast(buffer, offset, length, root, ring.flatView())));
     }
 
     /**
@@ -99,7 +97,7 @@ public final class Communicator implements AutoCloseable {
         if (blockLength == 0 || ring.worldSize == 1) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(target(new RingAllGather(buffer, offset, blockLength, maxPayloadLength, ring.rank, ring.worldSize)));
+        return submit(target(new RingAllGather(buffer, offset, blockLength, ring.flatView())));
     }
 
     /** Completes once every rank has called barrier. */

@@ -7,6 +7,7 @@ import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.exceptions.RegistrationException;
 import io.aeron.logbuffer.ControlledFragmentHandler;
+import io.aeron.logbuffer.ControlledFragmentHandler.Action;
 import io.aeron.logbuffer.Header;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +38,12 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     private final AgentInvoker clientInvoker;
     private final Aeron aeron;
     private final AutoCloseable driver;
-    private final Subscription inbox;
+    /** This rank's inbox for frames from other hosts (null for an IPC-only rank). */
+    private final Subscription udpInbox;
+    /** This rank's inbox for frames from ranks on its shared driver (null unless attached to one). */
+    private Subscription ipcInbox;
+    private final ControlledFragmentHandler fromIpc = (buffer, offset, length, header) -> onFragment(buffer, offset, length,
+            header, true);
     private final ManyToOneConcurrentLinkedQueue<Runnable> commands = new ManyToOneConcurrentLinkedQueue<>();
     /** Collectives from callers: an array queue, so submitting one allocates no queue node. */
     private final ManyToOneConcurrentArrayQueue<CollectiveOp> submissions = new ManyToOneConcurrentArrayQueue<>(SUBMISSION_CAPACITY);
@@ -68,12 +74,18 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         Endpoint own = ctx.parsedEndpoint();
         this.callerIdle = ThreadLocal.withInitial(() -> IdleStrategies.ADAPTIVE.equals(ctx.idleStrategy())
                 ? new AdaptiveIdleStrategy(this::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy());
-        this.inbox = aeron.addSubscription(own.subscriptionChannel(), own.streamId(ctx.streamId()), image -> { },
-                this::onUnavailableImage);
+        this.udpInbox = own.hasUdp() ? aeron.addSubscription(own.udpSubscriptionChannel(), ctx.streamId(), image -> { },
+                image -> onUnavailableImage(image, false)) : null;
     }
 
-    Subscription inbox() {
-        return inbox;
+    /** The UDP addresses the inbox is bound to (port 0 resolved), empty without a UDP inbox. */
+    List<String> udpAddresses() {
+        return udpInbox == null ? List.of() : udpInbox.localSocketAddresses();
+    }
+
+    /** Opens the IPC inbox on the shared driver; called once, before the thread starts. */
+    void listenIpc(int stream) {
+        ipcInbox = aeron.addSubscription("aeron:ipc", stream, image -> { }, image -> onUnavailableImage(image, true));
     }
 
     long staleFramesDropped() {
@@ -183,7 +195,12 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
             op.target.submit(op);
             work++;
         }
-        work += inbox.controlledPoll(this, FRAGMENT_LIMIT);
+        if (ipcInbox != null) {
+            work += ipcInbox.controlledPoll(fromIpc, FRAGMENT_LIMIT);
+        }
+        if (udpInbox != null) {
+            work += udpInbox.controlledPoll(this, FRAGMENT_LIMIT);
+        }
         if (ring != null) {
             work += ring.doWork(nowNs);
         }
@@ -193,6 +210,15 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
 
     @Override
     public Action onFragment(DirectBuffer buffer, int offset, int length, Header aeronHeader) {
+        return onFragment(buffer, offset, length, aeronHeader, false);
+    }
+
+    /** Sessions are numbered per driver: those of IPC and of UDP images could collide, so each inbox keys its own. */
+    static long sessionKey(int sessionId, boolean ipc) {
+        return (ipc ? 1L << 32 : 0) | (sessionId & 0xffffffffL);
+    }
+
+    private Action onFragment(DirectBuffer buffer, int offset, int length, Header aeronHeader, boolean ipc) {
         if (length < FrameHeader.LENGTH) {
             staleFramesDropped++;
             return Action.CONTINUE;
@@ -210,7 +236,8 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         }
         int payloadOffset = offset + FrameHeader.LENGTH;
         if (header.type() == FrameHeader.TYPE_HELLO) {
-            current.formation.onHello(header, buffer, payloadOffset, length - FrameHeader.LENGTH, aeronHeader.sessionId());
+            current.formation.onHello(header, buffer, payloadOffset, length - FrameHeader.LENGTH,
+                    sessionKey(aeronHeader.sessionId(), ipc));
             return Action.CONTINUE;
         }
         if (!current.isFormed()) {
@@ -219,10 +246,10 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         return current.onData(header, buffer, payloadOffset, nowNs);
     }
 
-    private void onUnavailableImage(Image image) {
+    private void onUnavailableImage(Image image, boolean ipc) {
         RingState current = ring;
         if (current != null) {
-            int peer = current.formation.rankOfSession(image.sessionId());
+            int peer = current.formation.rankOfSession(sessionKey(image.sessionId(), ipc));
             if (peer >= 0) {
                 current.onPeerImageLost(peer);
             }
@@ -241,18 +268,20 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         }
         highestGeneration = generation;
         int worldSize = endpoints.length;
+        Topology topology = new Topology(endpoints, rank, ctx.hierarchical());
         ExclusivePublication[] publications = new ExclusivePublication[worldSize];
         boolean mesh = ctx.smallMessageThreshold() > 0 && worldSize > 2 && worldSize <= 64;
         try {
             for (int peer = 0; peer < worldSize; peer++) {
-                boolean successor = peer == (rank + 1) % worldSize;
-                if (peer == rank || (!successor && !mesh)) {
+                boolean ringLink = topology.ringLink(rank, peer);
+                if (peer == rank || (!ringLink && !mesh)) {
                     continue;
                 }
-                String channel = successor
-                        ? endpoints[peer].channel(ctx.mtuLength(), ctx.termLength())
-                        : endpoints[peer].channel(ctx.meshMtuLength(), ctx.meshTermLength());
-                publications[peer] = aeron.addExclusivePublication(channel, endpoints[peer].streamId(ctx.streamId()));
+                boolean ipc = topology.viaIpc(rank, peer);
+                int mtu = ringLink ? (ipc ? ctx.ipcMtuLength() : ctx.mtuLength()) : ctx.meshMtuLength();
+                int term = ringLink ? ctx.termLength() : ctx.meshTermLength();
+                String channel = ipc ? Endpoint.ipcChannel(mtu, term) : endpoints[peer].udpChannel(mtu, term);
+                publications[peer] = aeron.addExclusivePublication(channel, ipc ? endpoints[peer].ipcStream() : ctx.streamId());
             }
         } catch (RegistrationException e) {
             for (ExclusivePublication p : publications) {
@@ -264,7 +293,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
                     + " generation " + generation + ": " + e.getMessage() + ". Check the endpoints (host names must resolve).", e));
             return;
         }
-        RingState joined = new RingState(ctx, generation, rank, endpoints, publications, System.nanoTime());
+        RingState joined = new RingState(ctx, generation, rank, endpoints, topology, publications, System.nanoTime());
         ring = joined;
         joined.formation.joined.whenComplete((ok, error) -> {
             if (error == null) {
@@ -358,7 +387,12 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         if (ring != null) {
             closeRing("data plane closed");
         }
-        inbox.close();
+        if (udpInbox != null) {
+            udpInbox.close();
+        }
+        if (ipcInbox != null) {
+            ipcInbox.close();
+        }
         aeron.close();
         if (driver != null) {
             try {

@@ -59,6 +59,7 @@ public final class DataPlaneContext {
     private Duration peerTimeout = DEFAULT_PEER_TIMEOUT;
     private boolean checkSharedMemory = true;
     private int ranksOnHost = 1;
+    private boolean hierarchical = true;
     private String threadName = "ringtrain-dataplane";
 
     private boolean concluded;
@@ -330,6 +331,32 @@ public final class DataPlaneContext {
         return ranksOnHost;
     }
 
+    /**
+     * Attaches to the {@link SharedDriver} whose directory this is (the same as {@code embeddedDriver(false)} and
+     * {@code aeronDirectoryName(directory)}): ranks on that driver exchange frames over IPC, other ranks over UDP.
+     */
+    public DataPlaneContext sharedDriver(String directory) {
+        checkNotConcluded();
+        this.embeddedDriver = false;
+        this.aeronDirectoryName = directory;
+        return this;
+    }
+
+    /**
+     * True (default): when the ring spans at least two hosts with the same number (two or more) of ranks each,
+     * all-reduce runs hierarchically (within hosts over IPC, across hosts over UDP). False: always the flat ring.
+     * Every rank must use the same setting.
+     */
+    public DataPlaneContext hierarchical(boolean hierarchical) {
+        checkNotConcluded();
+        this.hierarchical = hierarchical;
+        return this;
+    }
+
+    public boolean hierarchical() {
+        return hierarchical;
+    }
+
     public DataPlaneContext threadName(String threadName) {
         checkNotConcluded();
         this.threadName = threadName;
@@ -369,5 +396,14 @@ public final class DataPlaneContext {
     /** Largest payload (bytes after our header) of one frame: one Aeron fragment, never reassembled. */
     int maxPayloadLength() {
         return mtuLength - 32 - FrameHeader.LENGTH;
+    }
+
+    /** MTU of IPC publications: frames as large as Aeron allows, since shared memory has no datagram limit. */
+    int ipcMtuLength() {
+        return Math.min(LOCAL_MTU_LENGTH, termLength / 8);
+    }
+
+    int maxIpcPayloadLength() {
+        return ipcMtuLength() - 32 - FrameHeader.LENGTH;
     }
 }

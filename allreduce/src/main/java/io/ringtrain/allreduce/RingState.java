@@ -22,6 +22,7 @@ final class RingState {
     final int rank;
     final int worldSize;
     final Endpoint[] endpoints;
+    final Topology topology;
     final RingFormation formation;
     /** Idle all-reduce ops kept per kind: enough for the buckets of a large model's step. */
     private static final int OP_POOL = 256;
@@ -40,6 +41,11 @@ final class RingState {
      */
     private final ManyToManyConcurrentArrayQueue<RingAllReduce> idleRingOps = new ManyToManyConcurrentArrayQueue<>(OP_POOL);
     private final ManyToManyConcurrentArrayQueue<DirectAllReduce> idleDirectOps = new ManyToManyConcurrentArrayQueue<>(OP_POOL);
+    private final ManyToManyConcurrentArrayQueue<HierarchicalAllReduce> idleHierarchicalOps =
+            new ManyToManyConcurrentArrayQueue<>(OP_POOL);
+    private final RingView flatView;
+    private final RingView hostView;
+    private final RingView crossHostView;
     /** The four bytes every barrier reduces; their value is never read, so concurrent barriers may share them. */
     private final UnsafeBuffer barrierBuffer = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(Float.BYTES));
 
@@ -48,14 +54,26 @@ final class RingState {
     /** Written on this thread; read by callers so that a broken or closed ring refuses work at once. */
     private volatile CollectiveException failure;
 
-    RingState(DataPlaneContext ctx, int generation, int rank, Endpoint[] endpoints, ExclusivePublication[] publications,
-              long nowNs) {
+    RingState(DataPlaneContext ctx, int generation, int rank, Endpoint[] endpoints, Topology topology,
+              ExclusivePublication[] publications, long nowNs) {
         this.ctx = ctx;
         this.generation = generation;
         this.rank = rank;
         this.worldSize = endpoints.length;
         this.endpoints = endpoints;
+        this.topology = topology;
         this.publications = publications;
+        int[] flat = topology.flatRing();
+        this.flatView = new RingView(flat, rank, payloadFor(flat), publications[topology.flatSuccessor(rank)]);
+        if (topology.hierarchical) {
+            int[] host = topology.hostRing(rank);
+            int[] across = topology.crossHostRing(rank);
+            this.hostView = new RingView(host, rank, payloadFor(host), publications[topology.hostSuccessor(rank)]);
+            this.crossHostView = new RingView(across, rank, payloadFor(across), publications[topology.crossHostSuccessor(rank)]);
+        } else {
+            this.hostView = null;
+            this.crossHostView = null;
+        }
         this.timeoutNs = ctx.collectiveTimeout().toNanos();
         this.stagingSlotLength = (directPathEnabled() ? ctx.directPayloadLimit() + 63 : 0) & ~63;
         this.staging = stagingSlotLength == 0 ? null
@@ -68,16 +86,21 @@ final class RingState {
         return ctx.smallMessageThreshold() > 0 && worldSize >= 2 && worldSize <= 64;
     }
 
+    /** Frames on an all-IPC ring may be as large as IPC allows; any UDP link limits the whole ring to the network MTU. */
+    private int payloadFor(int[] members) {
+        return topology.allIpc(members) ? ctx.maxIpcPayloadLength() : ctx.maxPayloadLength();
+    }
+
+    RingView flatView() {
+        return flatView;
+    }
+
     int successorRank() {
         return (rank + 1) % worldSize;
     }
 
     int predecessorRank() {
         return (rank - 1 + worldSize) % worldSize;
-    }
-
-    ExclusivePublication successorPublication() {
-        return publications[successorRank()];
     }
 
     ExclusivePublication publicationTo(int peer) {
@@ -112,7 +135,15 @@ final class RingState {
     CollectiveOp newAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction) {
         long wireBytes = (long) count * reduction.wireElementSize();
         CollectiveOp op;
-        if (directPathEnabled() && wireBytes <= ctx.directPayloadLimit()) {
+        if (topology.hierarchical && !(directPathEnabled() && wireBytes <= ctx.directPayloadLimit())) {
+            HierarchicalAllReduce h = idleHierarchicalOps.poll();
+            if (h == null) {
+                h = new HierarchicalAllReduce(buffer, offset, count, reduction, hostView, crossHostView, worldSize);
+            } else {
+                h.rebind(buffer, offset, count, reduction);
+            }
+            op = h;
+        } else if (directPathEnabled() && wireBytes <= ctx.directPayloadLimit()) {
             DirectAllReduce direct = idleDirectOps.poll();
             if (direct == null) {
                 direct = new DirectAllReduce(buffer, offset, count, reduction, rank, worldSize, staging, stagingSlotLength);
@@ -123,7 +154,7 @@ final class RingState {
         } else {
             RingAllReduce ringOp = idleRingOps.poll();
             if (ringOp == null) {
-                ringOp = new RingAllReduce(buffer, offset, count, reduction, ctx.maxPayloadLength(), rank, worldSize);
+                ringOp = new RingAllReduce(buffer, offset, count, reduction, flatView);
             } else {
                 ringOp.rebind(buffer, offset, count, reduction);
             }
@@ -165,6 +196,8 @@ final class RingState {
             owner.idleRingOps.offer(r);
         } else if (op instanceof DirectAllReduce d) {
             owner.idleDirectOps.offer(d);
+        } else if (op instanceof HierarchicalAllReduce h) {
+            owner.idleHierarchicalOps.offer(h);
         }
         if (error == null) {
             future.complete(null);
@@ -205,9 +238,10 @@ final class RingState {
     }
 
     private void checkLiveness(long nowNs) {
-        ExclusivePublication successor = successorPublication();
-        if (!successor.isConnected()) {
-            throw peerLost(successorRank(), "the publication to it is no longer connected");
+        for (int peer = 0; peer < worldSize; peer++) {
+            if (topology.ringLink(rank, peer) && !publications[peer].isConnected()) {
+                throw peerLost(peer, "the publication to it is no longer connected");
+            }
         }
         if (nowNs - active.lastProgressNs > timeoutNs) {
             throw new CollectiveException.Timeout("rank " + rank + ": " + active.describe() + " in ring generation "
@@ -245,9 +279,10 @@ final class RingState {
      * Claims space for one frame in the successor's term buffer and writes its header; returns the payload's
      * address for the caller to fill, then {@link #commitClaim()}, or -1 when back-pressured.
      */
-    long claimFrame(CollectiveKind kind, Reduction reduction, long id, int step, int first, int count, int total) {
+    long claimFrame(ExclusivePublication publication, int peer, CollectiveKind kind, Reduction reduction, long id, int step,
+                    int first, int count, int total) {
         int payloadLength = count * reduction.wireElementSize();
-        long result = successorPublication().tryClaim(FrameHeader.LENGTH + payloadLength, claim);
+        long result = publication.tryClaim(FrameHeader.LENGTH + payloadLength, claim);
         if (result > 0) {
             MutableDirectBuffer termBuffer = claim.buffer();
             int offset = claim.offset();
@@ -258,7 +293,7 @@ final class RingState {
         if (result == Publication.BACK_PRESSURED || result == Publication.ADMIN_ACTION) {
             return -1;
         }
-        throw peerLost(successorRank(), "sending to it failed: " + Publication.errorString(result));
+        throw peerLost(peer, "sending to it failed: " + Publication.errorString(result));
     }
 
     /** The base object of the claimed term buffer (null: term buffers are mapped files). */

@@ -101,7 +101,7 @@ class ConfigurationErrorsTest {
         // 1 GiB terms for 64 ranks on this host: far beyond any /dev/shm.
         DataPlaneContext ctx = TestRing.testContext().termLength(1 << 30).ranksOnHost(64);
         DataPlaneException e = assertThrows(DataPlaneException.class, () -> DataPlane.launch(ctx));
-        assertMessage(e, "free;", "64 ranks with 1 GiB terms", "mount a larger /dev/shm", "ringtrain.aeron.term-length");
+        assertMessage(e, "free;", "64 ranks with 1 GiB terms", "mount a larger /dev/shm", "lower the data plane's term-length");
         assertTrue(!new java.io.File(ctx.aeronDirectoryName()).exists(), "nothing may be left behind");
     }
 

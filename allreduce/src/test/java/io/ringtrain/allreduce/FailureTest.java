@@ -79,7 +79,7 @@ class FailureTest {
              Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir))) {
             Communicator[] gen2 = TestRing.join(ring.planes, 2);
             Endpoint target = Endpoint.parse(ring.planes[0].endpoint());
-            ExclusivePublication stray = aeron.addExclusivePublication(target.channel(65504, 1 << 20), DataPlaneContext.DEFAULT_STREAM_ID);
+            ExclusivePublication stray = aeron.addExclusivePublication(target.udpChannel(65504, 1 << 20), DataPlaneContext.DEFAULT_STREAM_ID);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!stray.isConnected() && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
