@@ -46,6 +46,11 @@ public final class Communicator implements AutoCloseable {
         return plane;
     }
 
+    /** How all-reduce runs on this ring: flat, or hierarchical with its hosts and ranks per host. */
+    public String topology() {
+        return ring.topology.describe();
+    }
+
     /** In-place all-reduce of {@code count} elements starting at byte {@code offset}, elements on the wire as-is. */
     public CompletableFuture<Void> allReduce(MutableDirectBuffer buffer, int offset, int count, DataType type, ReduceOp op) {
         return allReduce(buffer, offset, count, type, op, WireCompression.NONE);
