@@ -54,6 +54,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     private volatile boolean closed;
     /** Written under the duty-cycle lock, read by idle strategies on any thread. */
     private volatile boolean latencyBound;
+    private volatile boolean busy;
     private volatile Thread thread;
     /** Callers blocked in {@link #driveUntilDone}; while there are any, the data-plane thread sleeps. */
     private final AtomicInteger callersDriving = new AtomicInteger();
@@ -73,7 +74,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         this.driver = driver;
         Endpoint own = ctx.parsedEndpoint();
         this.callerIdle = ThreadLocal.withInitial(() -> IdleStrategies.ADAPTIVE.equals(ctx.idleStrategy())
-                ? new AdaptiveIdleStrategy(this::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy());
+                ? new AdaptiveIdleStrategy(this::isBusy, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy());
         this.udpInbox = own.hasUdp() ? aeron.addSubscription(own.udpSubscriptionChannel(), ctx.streamId(), image -> { },
                 image -> onUnavailableImage(image, false)) : null;
     }
@@ -172,6 +173,15 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         return !commands.isEmpty() || !submissions.isEmpty() || latencyBound;
     }
 
+    /**
+     * True while any collective is queued or running. A caller blocked on one has nothing else to do, so it yields
+     * rather than parks whatever the size: parking cost each wait for a frame ~100 us (timer slack), which made a
+     * 1 MiB all-reduce of 16 frames per step take 2.5 ms instead of 0.8 ms.
+     */
+    boolean isBusy() {
+        return !commands.isEmpty() || !submissions.isEmpty() || busy;
+    }
+
     @Override
     public String roleName() {
         return ctx.threadName();
@@ -205,6 +215,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
             work += ring.doWork(nowNs);
         }
         latencyBound = ring != null && ring.isLatencyBound();
+        busy = ring != null && ring.hasWork();
         return work;
     }
 
@@ -270,7 +281,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         int worldSize = endpoints.length;
         Topology topology = new Topology(endpoints, rank, ctx.hierarchical());
         ExclusivePublication[] publications = new ExclusivePublication[worldSize];
-        boolean mesh = ctx.smallMessageThreshold() > 0 && worldSize > 2 && worldSize <= 64;
+        boolean mesh = ctx.usesMesh(worldSize);
         try {
             for (int peer = 0; peer < worldSize; peer++) {
                 boolean ringLink = topology.ringLink(rank, peer);

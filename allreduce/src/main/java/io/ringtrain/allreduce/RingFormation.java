@@ -140,10 +140,10 @@ final class RingFormation {
                     + ": the ranks were given different endpoint lists");
         } else if (theirMaxPayload != ring.ctx.maxPayloadLength()) {
             failJoin(us + " uses frames of " + ring.ctx.maxPayloadLength() + " payload bytes but rank " + sender + " uses "
-                    + theirMaxPayload + ": set the same ringtrain.aeron.mtu on every rank");
+                    + theirMaxPayload + ": set the same " + ring.ctx.key("mtu") + " on every rank");
         } else if (theirDirectLimit != (ring.directPathEnabled() ? ring.ctx.directPayloadLimit() : 0)) {
             failJoin(us + " and rank " + sender + " disagree on the small-message threshold: set the same"
-                    + " ringtrain.aeron.small-message-threshold on every rank");
+                    + " " + ring.ctx.key("small-message-threshold") + " on every rank");
         } else if (theirIpcPayload != ring.ctx.maxIpcPayloadLength()) {
             failJoin(us + " uses IPC frames of " + ring.ctx.maxIpcPayloadLength() + " payload bytes but rank " + sender
                     + " uses " + theirIpcPayload + ": set the same term-length on every rank");

@@ -83,7 +83,7 @@ final class RingState {
 
     /** Small all-reduces go straight to every peer when enabled and the world is small enough to track in a mask. */
     boolean directPathEnabled() {
-        return ctx.smallMessageThreshold() > 0 && worldSize >= 2 && worldSize <= 64;
+        return ctx.directPathEnabled(worldSize);
     }
 
     /** Frames on an all-IPC ring may be as large as IPC allows; any UDP link limits the whole ring to the network MTU. */
@@ -118,6 +118,11 @@ final class RingState {
     /** A collective of at most this many bytes waits on single frames; bigger ones keep a pipeline full. */
     static final long LATENCY_BOUND_BYTES = 256 << 10;
 
+    /** A collective is running or waiting, or the ring is still forming. */
+    boolean hasWork() {
+        return !formation.isComplete() || active != null || !pending.isEmpty();
+    }
+
     boolean isLatencyBound() {
         if (!formation.isComplete()) {
             return true;
@@ -135,7 +140,8 @@ final class RingState {
     CollectiveOp newAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction) {
         long wireBytes = (long) count * reduction.wireElementSize();
         CollectiveOp op;
-        if (topology.hierarchical && !(directPathEnabled() && wireBytes <= ctx.directPayloadLimit())) {
+        boolean oneHop = ctx.takesDirectPath(worldSize, wireBytes);
+        if (topology.hierarchical && !oneHop) {
             HierarchicalAllReduce h = idleHierarchicalOps.poll();
             if (h == null) {
                 h = new HierarchicalAllReduce(buffer, offset, count, reduction, hostView, crossHostView, worldSize);
@@ -143,7 +149,7 @@ final class RingState {
                 h.rebind(buffer, offset, count, reduction);
             }
             op = h;
-        } else if (directPathEnabled() && wireBytes <= ctx.directPayloadLimit()) {
+        } else if (oneHop) {
             DirectAllReduce direct = idleDirectOps.poll();
             if (direct == null) {
                 direct = new DirectAllReduce(buffer, offset, count, reduction, rank, worldSize, staging, stagingSlotLength);

@@ -43,7 +43,7 @@ public final class SharedMemoryBudget {
         boolean udp = ctx.parsedEndpoint().hasUdp();
         long ringLinks = ctx.hierarchical() && worldSize >= 4 ? 3 : 1;
         long ring = ringLinks * (3L * ctx.termLength() + LOG_METADATA_BYTES);
-        long mesh = ctx.smallMessageThreshold() > 0 && worldSize > 2
+        long mesh = ctx.usesMesh(worldSize)
                 ? (worldSize - 2) * (3L * ctx.meshTermLength() + LOG_METADATA_BYTES) : 0;
         long perDirection = ring + mesh;
         return udp ? 2 * perDirection : perDirection;
@@ -55,7 +55,7 @@ public final class SharedMemoryBudget {
                 .aeronDirectoryName(driver.directory()).checkSharedMemory(false);
         long needed = DRIVER_BASE_BYTES + driver.ranksOnHost() * logBytesPerRank(rank, driver.worldSize());
         requireFree(driver.directory(), needed, driver.ranksOnHost() + " ranks on one shared driver with "
-                + Sizes.format(driver.termLength()) + " terms in a world of " + driver.worldSize());
+                + Sizes.format(driver.termLength()) + " terms in a world of " + driver.worldSize(), "the term length");
     }
 
     /**
@@ -70,10 +70,10 @@ public final class SharedMemoryBudget {
         long needed = ctx.embeddedDriver() ? bytesPerRank(ctx, worldSize) * Math.max(1, ranksOnHost)
                 : logBytesPerRank(ctx, worldSize);
         requireFree(ctx.aeronDirectoryName(), needed, (ranksOnHost > 1 ? ranksOnHost + " ranks" : "a rank") + " with "
-                + Sizes.format(ctx.termLength()) + " terms in a world of " + worldSize);
+                + Sizes.format(ctx.termLength()) + " terms in a world of " + worldSize, ctx.key("term-length"));
     }
 
-    private static void requireFree(String directory, long needed, String who) {
+    private static void requireFree(String directory, long needed, String who, String termLengthSetting) {
         File dir = new File(directory).getAbsoluteFile();
         File existing = dir;
         while (existing != null && !existing.exists()) {
@@ -92,7 +92,7 @@ public final class SharedMemoryBudget {
         if (free < needed) {
             throw new DataPlaneException(existing + " has " + Sizes.format(free) + " free; " + who + " need "
                     + Sizes.format(needed) + ": mount a larger /dev/shm (Kubernetes: an emptyDir with medium Memory and a"
-                    + " sizeLimit), or lower the data plane's term-length");
+                    + " sizeLimit), or lower " + termLengthSetting);
         }
     }
 }

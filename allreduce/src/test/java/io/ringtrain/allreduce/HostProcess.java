@@ -33,7 +33,8 @@ public final class HostProcess {
             try {
                 for (int i = 0; i < ranks; i++) {
                     planes[i] = DataPlane.launch(TestRing.testContext().endpoint(address + ":0").sharedDriver(driver.directory())
-                            .collectiveTimeout(java.time.Duration.ofSeconds(20)).threadName("rank-" + i));
+                            .collectiveTimeout(java.time.Duration.ofSeconds(20)).connectTimeout(java.time.Duration.ofSeconds(30))
+                            .threadName("rank-" + i));
                     System.out.println("ENDPOINT " + planes[i].endpoint());
                 }
                 System.out.flush();

@@ -77,16 +77,28 @@ public final class NetnsHosts implements AutoCloseable {
             String outside = "rtv" + (ProcessHandle.current().pid() % 100000) + "s" + (sequence % 100) + "h" + h;
             must("ip", "link", "add", outside, "type", "veth", "peer", "name", "eth0", "netns", ns);
             must("ip", "link", "set", outside, "netns", sw);
+            // Jumbo frames, as on a cluster network: a 8960-byte MTU then needs no IP fragmentation.
+            must("ip", "netns", "exec", sw, "ip", "link", "set", outside, "mtu", "9000");
+            must("ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "mtu", "9000");
             must("ip", "netns", "exec", sw, "ip", "link", "set", outside, "master", "br0", "up");
             must("ip", "netns", "exec", ns, "ip", "addr", "add", address(h) + "/24", "dev", "eth0");
             must("ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up");
             must("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
             if (linkRate != null) {
-                // Burst of a few MTU-sized datagrams: large enough that tbf itself does not cap a 64 KiB frame.
-                must("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", linkRate,
-                        "burst", "256kb", "latency", "50ms");
+                shape(ns, linkRate);
             }
         }
+    }
+
+    /**
+     * Shapes a host's outgoing link to {@code rate} with a token bucket, a FIFO as a NIC's queue is. (A qdisc
+     * that serves small packets first would keep flow-control messages from queueing behind data; htb with a
+     * filter for them dropped frames here, and fq_codel, which does that by default on most hosts, does not
+     * work on this kernel.)
+     */
+    private static void shape(String ns, String rate) throws IOException {
+        must("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", rate, "burst", "256kb",
+                "latency", "50ms");
     }
 
     public int hosts() {

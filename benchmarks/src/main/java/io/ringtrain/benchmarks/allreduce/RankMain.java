@@ -29,7 +29,7 @@ public final class RankMain {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         DataPlaneContext ctx = new DataPlaneContext()
-                .endpoint(a.ipc() ? "ipc:" + (2000 + a.rank()) : "127.0.0.1:0")
+                .endpoint(a.ipc() ? "ipc:" + (2000 + a.rank()) : a.address() + ":0")
                 .ranksOnHost(a.world())
                 .threadName("rank-" + a.rank());
         if (a.ipc()) {
@@ -53,9 +53,41 @@ public final class RankMain {
                 out.println(RankProtocol.resultLine(size, runSize(comm, a, (int) size, first)));
                 first = false;
             }
+            if (a.broadcastBytes() > 0) {
+                out.println(RankProtocol.broadcastLine(a.broadcastBytes(), broadcast(comm, a.broadcastBytes())));
+            }
             comm.barrier().get(60, TimeUnit.SECONDS);
             System.err.println("driver counters: " + plane.driverCounters());
         }
+    }
+
+    /**
+     * Broadcast from rank 0 to every rank, as a joining or lagging worker receives the state: each iteration
+     * from a barrier, the root's bytes differing by iteration and checked on every rank after it.
+     */
+    private static long[] broadcast(Communicator comm, int bytes) throws Exception {
+        UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(bytes));
+        int iterations = RankProtocol.timedIterations(bytes);
+        long[] times = new long[iterations];
+        for (int it = -2; it < iterations; it++) {
+            if (comm.rank() == 0) {
+                buffer.setMemory(0, bytes, (byte) (it + 3));
+            }
+            comm.barrier().get(60, TimeUnit.SECONDS);
+            long start = System.nanoTime();
+            comm.broadcast(buffer, 0, bytes, 0).get(300, TimeUnit.SECONDS);
+            long elapsed = System.nanoTime() - start;
+            if (it >= 0) {
+                times[it] = elapsed;
+            }
+            for (int i = 0; i < bytes; i += 4093) {
+                if (buffer.getByte(i) != (byte) (it + 3)) {
+                    throw new IllegalStateException("broadcast iteration " + it + ": byte " + i + " on rank " + comm.rank()
+                            + " is " + buffer.getByte(i) + ", expected " + (byte) (it + 3));
+                }
+            }
+        }
+        return times;
     }
 
     /** One-way stream from rank 0 to rank 1 over a 2-rank ring: the transport's own ceiling. */

@@ -18,6 +18,7 @@ final class RankProtocol {
     static final String RING = "RING ";
     static final String P2P = "P2P ";
     static final String RESULT = "RESULT ";
+    static final String BROADCAST = "BROADCAST ";
 
     private RankProtocol() {
     }
@@ -38,14 +39,16 @@ final class RankProtocol {
     /** Arguments of a rank process, as the harness passes them on its command line. */
     record RankArgs(int rank, int world, long[] sizes, boolean ipc, String driverDirectory, ReduceOp op, DataType dataType,
                     WireCompression compression, int mtu, int termLength, int p2pBytes, boolean backToBack,
-                    String profileEvent, String profileDirectory, int iterations, long warmupMillis) {
+                    String profileEvent, String profileDirectory, int iterations, long warmupMillis, String address,
+                    int broadcastBytes) {
 
         List<String> toArgs() {
             List<String> args = new ArrayList<>();
             args.addAll(List.of("--rank", "" + rank, "--world", "" + world, "--sizes", join(sizes), "--transport", ipc ? "ipc" : "udp",
                     "--op", op.name(), "--dtype", dataType.name(), "--compression", compression.name(), "--mtu", "" + mtu,
                     "--term", "" + termLength, "--p2p-bytes", "" + p2pBytes, "--back-to-back", "" + backToBack,
-                    "--iterations", "" + iterations, "--warmup-ms", "" + warmupMillis));
+                    "--iterations", "" + iterations, "--warmup-ms", "" + warmupMillis, "--address", address,
+                    "--broadcast-bytes", "" + broadcastBytes));
             if (driverDirectory != null) {
                 args.addAll(List.of("--driver-dir", driverDirectory));
             }
@@ -66,7 +69,8 @@ final class RankProtocol {
                     DataType.valueOf(m.get("--dtype")), WireCompression.valueOf(m.get("--compression")),
                     Integer.parseInt(m.get("--mtu")), Integer.parseInt(m.get("--term")), Integer.parseInt(m.get("--p2p-bytes")),
                     Boolean.parseBoolean(m.get("--back-to-back")), m.get("--profile"), m.get("--profile-dir"),
-                    Integer.parseInt(m.get("--iterations")), Long.parseLong(m.get("--warmup-ms")));
+                    Integer.parseInt(m.get("--iterations")), Long.parseLong(m.get("--warmup-ms")), m.get("--address"),
+                    Integer.parseInt(m.get("--broadcast-bytes")));
         }
     }
 
@@ -91,6 +95,15 @@ final class RankProtocol {
             throw new IllegalStateException("expected the ring from the harness, got: " + line);
         }
         return List.of(line.substring(RING.length()).split(","));
+    }
+
+    static String broadcastLine(int bytes, long[] iterationNanos) {
+        return BROADCAST + bytes + " " + join(iterationNanos);
+    }
+
+    static long[] parseBroadcast(String rest) {
+        String[] f = rest.split(" ", 2);
+        return parseLongs(f.length > 1 ? f[1] : "");
     }
 
     static String p2pLine(double gbPerSecond) {

@@ -29,6 +29,8 @@ final class ResultTable {
     private final DataType type;
     private final ReduceOp op;
     private final double p2p;
+    /** The shaped link rate in GB/s, or 0 when links are not shaped. */
+    private double linkRate;
     private final List<Row> rows = new ArrayList<>();
 
     ResultTable(int world, DataType type, ReduceOp op, double p2pGbPerSecond) {
@@ -36,6 +38,11 @@ final class ResultTable {
         this.type = type;
         this.op = op;
         this.p2p = p2pGbPerSecond;
+    }
+
+    ResultTable linkRate(double gbPerSecond) {
+        this.linkRate = gbPerSecond;
+        return this;
     }
 
     String header() {
@@ -68,8 +75,32 @@ final class ResultTable {
         return String.format(Locale.ROOT, " %13d %12d %8s %6s %12.1f %9.3f %9.3f %8d%s", size, row.count(),
                 type == DataType.FLOAT32 ? "float" : "double", op.name().toLowerCase(Locale.ROOT), timeUs, algbw, busbw, wrong,
                 p2p > 0 ? String.format(Locale.ROOT, "  %9.0f%%", 100 * busbw / p2p) : "")
-                + String.format(Locale.ROOT, "  %10.1f  %8.1f", row.cpuUs(), row.switches());
+                + String.format(Locale.ROOT, "  %10.1f  %8.1f", row.cpuUs(), row.switches())
+                + (linkRate > 0 ? String.format(Locale.ROOT, "  busbw/link %5.1f%%", 100 * busbw / linkRate) : "");
     }
+
+    /**
+     * Broadcast from rank 0, timed per iteration on the slowest rank like the all-reduce rows; for broadcast
+     * nccl-tests defines busbw = algbw (every link carries the whole buffer once).
+     */
+    String broadcast(int bytes, List<long[]> perRank) {
+        int iterations = perRank.get(0).length;
+        long[] slowest = new long[iterations];
+        for (long[] times : perRank) {
+            for (int i = 0; i < iterations; i++) {
+                slowest[i] = Math.max(slowest[i], times[i]);
+            }
+        }
+        Arrays.sort(slowest);
+        double timeUs = slowest[iterations / 2] / 1e3;
+        double gbps = bytes / (timeUs * 1e3);
+        broadcastRow = new double[] {bytes, timeUs, gbps};
+        return String.format(Locale.ROOT, "# broadcast of %s from rank 0 to %d ranks: %.1f us, algbw = busbw = %.3f GB/s%s",
+                io.ringtrain.allreduce.Sizes.format(bytes), world - 1, timeUs, gbps,
+                p2p > 0 ? String.format(Locale.ROOT, " (%.0f%% of point-to-point)", 100 * gbps / p2p) : "");
+    }
+
+    private double[] broadcastRow;
 
     long totalWrong() {
         return rows.stream().mapToLong(Row::wrong).sum();
@@ -93,6 +124,10 @@ final class ResultTable {
             lines.add(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%.3f,%.6f,%.6f,%d,%.6f,%.1f,%.1f", world, r.size(), r.count(),
                     type.name().toLowerCase(Locale.ROOT), op.name().toLowerCase(Locale.ROOT), r.timeUs(), r.algbw(), r.busbw(),
                     r.wrong(), p2p, r.cpuUs(), r.switches()));
+        }
+        if (broadcastRow != null) {
+            lines.add(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%.3f,%.6f,%.6f,%d,%.6f,,", world, (long) broadcastRow[0],
+                    (long) broadcastRow[0], "bytes", "broadcast", broadcastRow[1], broadcastRow[2], broadcastRow[2], 0, p2p));
         }
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
