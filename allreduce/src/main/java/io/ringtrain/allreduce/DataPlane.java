@@ -79,7 +79,9 @@ public final class DataPlane implements AutoCloseable {
                 if (ctx.checkSharedMemory()) {
                     SharedMemoryBudget.check(ctx, 2, ctx.ranksOnHost());
                 }
-                driver = MediaDriver.launch(DriverSettings.embedded(ctx, errors));
+                MediaDriver.Context driverCtx = DriverSettings.embedded(ctx, errors);
+                ctx.driverHook().accept(driverCtx);
+                driver = MediaDriver.launch(driverCtx);
             }
             Aeron.Context clientContext = new Aeron.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName())
@@ -174,6 +176,13 @@ public final class DataPlane implements AutoCloseable {
     public String driverCounters() {
         CompletableFuture<String> result = new CompletableFuture<>();
         agent.execute(() -> result.complete(agent.systemCounters()));
+        return await(result, 5_000, "reading counters");
+    }
+
+    /** A driver system counter by its label (e.g. "Bytes sent", "NAKs sent"), for tests and diagnostics. */
+    long systemCounter(String label) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        agent.execute(() -> result.complete(agent.systemCounter(label)));
         return await(result, 5_000, "reading counters");
     }
 

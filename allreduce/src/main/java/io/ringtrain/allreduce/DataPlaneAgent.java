@@ -318,6 +318,17 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         });
     }
 
+    long systemCounter(String label) {
+        long[] value = {-1};
+        CountersReader counters = aeron.countersReader();
+        counters.forEach((counterId, typeId, key, l) -> {
+            if (typeId == AeronCounters.DRIVER_SYSTEM_COUNTER_TYPE_ID && l.equals(label)) {
+                value[0] = counters.getCounterValue(counterId);
+            }
+        });
+        return value[0];
+    }
+
     /** Non-zero driver system counters about loss, retransmission, flow control and errors. */
     String systemCounters() {
         StringBuilder sb = new StringBuilder();

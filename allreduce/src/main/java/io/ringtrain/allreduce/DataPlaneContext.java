@@ -77,6 +77,8 @@ public final class DataPlaneContext {
     private int ranksOnHost = 1;
     private boolean hierarchical = true;
     private String threadName = "ringtrain-dataplane";
+    /** Tests only: a last word on the embedded driver's settings (Aeron's loss generators). */
+    private java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> driverHook = c -> { };
 
     private boolean concluded;
     private Endpoint parsedEndpoint;
@@ -445,6 +447,16 @@ public final class DataPlaneContext {
 
     public String threadName() {
         return threadName;
+    }
+
+    DataPlaneContext driverHook(java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> hook) {
+        checkNotConcluded();
+        this.driverHook = hook;
+        return this;
+    }
+
+    java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> driverHook() {
+        return driverHook;
     }
 
     // Derived (valid after conclude) --------------------------------------------------------------------------
