@@ -70,7 +70,15 @@ final class RingFormation {
         boolean allSent = true;
         for (int peer = 0; peer < publications.length; peer++) {
             ExclusivePublication publication = publications[peer];
-            if (publication == null || helloSent[peer]) {
+            if (publication == null) {
+                continue;
+            }
+            if (helloSent[peer]) {
+                if (!publication.isConnected()) {
+                    // The peer's image went away with our hello in it (it stalled past the peer timeout before
+                    // joining): say hello again once the publication reconnects.
+                    helloSent[peer] = false;
+                }
                 continue;
             }
             if (publication.isConnected() && sendHello(publication, peer)) {

@@ -41,7 +41,9 @@ public final class SharedMemoryBudget {
             return 0;
         }
         boolean udp = ctx.parsedEndpoint().hasUdp();
-        long ringLinks = ctx.hierarchical() && worldSize >= 4 ? 3 : 1;
+        // Hierarchical rings (up to three ring publications) need ranks on shared drivers; a rank with its own
+        // driver is a host of its own and only ever has the flat ring's.
+        long ringLinks = !ctx.embeddedDriver() && ctx.hierarchical() && worldSize >= 4 ? 3 : 1;
         long ring = ringLinks * (3L * ctx.termLength() + LOG_METADATA_BYTES);
         long mesh = ctx.usesMesh(worldSize)
                 ? (worldSize - 2) * (3L * ctx.meshTermLength() + LOG_METADATA_BYTES) : 0;
@@ -52,7 +54,7 @@ public final class SharedMemoryBudget {
     /** Before a {@link SharedDriver} starts: room for the driver and every rank that will attach to it. */
     static void checkSharedDriver(SharedDriver.Context driver) {
         DataPlaneContext rank = new DataPlaneContext().endpoint("127.0.0.1:0").termLength(driver.termLength())
-                .aeronDirectoryName(driver.directory()).checkSharedMemory(false);
+                .sharedDriver(driver.directory()).checkSharedMemory(false);
         long needed = DRIVER_BASE_BYTES + driver.ranksOnHost() * logBytesPerRank(rank, driver.worldSize());
         requireFree(driver.directory(), needed, driver.ranksOnHost() + " ranks on one shared driver with "
                 + Sizes.format(driver.termLength()) + " terms in a world of " + driver.worldSize(), "the term length");

@@ -114,12 +114,7 @@ class MultiProcessTest {
     private static Communicator[] ringWithVictim(TestRing survivors, ChildProcess victim, int generation) throws Exception {
         List<String> ring = List.of(survivors.planes[0].endpoint(), survivors.planes[1].endpoint(), victim.expect("ENDPOINT", 60));
         victim.send("RING " + String.join(",", ring) + " 2 " + COUNT + " 1000 " + generation);
-        List<CompletableFuture<Communicator>> joins = new ArrayList<>();
-        for (int r = 0; r < 2; r++) {
-            int rank = r;
-            joins.add(CompletableFuture.supplyAsync(() -> survivors.planes[rank].join(generation, rank, ring)));
-        }
-        return new Communicator[] {joins.get(0).get(30, TimeUnit.SECONDS), joins.get(1).get(30, TimeUnit.SECONDS)};
+        return TestRing.join(survivors.planes, ring, generation);
     }
 
     /** Keeps running collectives until one fails; returns what it failed with (bounded: 100 rounds, 20 s each). */

@@ -50,7 +50,7 @@ class SharedDriverTest {
 
                 List<String> ring = List.of(planes[0].endpoint(), planes[1].endpoint(), victimEndpoint);
                 victim.send("RING " + String.join(",", ring) + " 2 " + COUNT + " 1000 1");
-                Communicator[] comms = join(planes, ring, 1);
+                Communicator[] comms = TestRing.join(planes, ring, 1);
                 UnsafeBuffer[] buffers = {buffer(), buffer()};
                 fillAndRun(comms, buffers).get(30, TimeUnit.SECONDS);
                 assertEquals(6f, buffers[0].getFloat(0), "ranks hold 1, 2 and 3");
@@ -75,7 +75,7 @@ class SharedDriverTest {
                 replacement = child(dir);
                 List<String> next = List.of(planes[0].endpoint(), planes[1].endpoint(), replacement.expect("ENDPOINT", 60));
                 replacement.send("RING " + String.join(",", next) + " 2 " + COUNT + " 3 2");
-                Communicator[] gen2 = join(planes, next, 2);
+                Communicator[] gen2 = TestRing.join(planes, next, 2);
                 for (int it = 0; it < 3; it++) {
                     fillAndRun(gen2, buffers).get(30, TimeUnit.SECONDS);
                     assertEquals(6f, buffers[1].getFloat((COUNT - 1) * 4));
@@ -107,19 +107,6 @@ class SharedDriverTest {
 
     private static UnsafeBuffer buffer() {
         return new UnsafeBuffer(ByteBuffer.allocateDirect(COUNT * Float.BYTES));
-    }
-
-    private static Communicator[] join(DataPlane[] planes, List<String> ring, int generation) throws Exception {
-        List<CompletableFuture<Communicator>> joins = new ArrayList<>();
-        for (int r = 0; r < planes.length; r++) {
-            int rank = r;
-            joins.add(CompletableFuture.supplyAsync(() -> planes[rank].join(generation, rank, ring)));
-        }
-        Communicator[] comms = new Communicator[planes.length];
-        for (int r = 0; r < planes.length; r++) {
-            comms[r] = joins.get(r).get(30, TimeUnit.SECONDS);
-        }
-        return comms;
     }
 
     /** Rank r holds r + 1 in every element. */

@@ -27,9 +27,8 @@ final class ExpectedValues {
         }
     }
 
-    /** Number of elements that differ from the exact result (AVG and bf16 AVG allow their rounding). */
-    static long countWrong(UnsafeBuffer buffer, int count, DataType type, ReduceOp op, int world, int iteration,
-                           WireCompression compression) {
+    /** The exact reduction of every rank's values at each of the pattern's 8 phases (element mod 8). */
+    private static double[] reducedByPhase(ReduceOp op, int world, int iteration) {
         double[] expectedByPhase = new double[8];
         for (int phase = 0; phase < 8; phase++) {
             double acc = op == ReduceOp.MIN ? Double.MAX_VALUE : op == ReduceOp.MAX ? -Double.MAX_VALUE : 0;
@@ -43,6 +42,13 @@ final class ExpectedValues {
             }
             expectedByPhase[phase] = op == ReduceOp.AVG ? acc / world : acc;
         }
+        return expectedByPhase;
+    }
+
+    /** Number of elements that differ from the exact result (AVG and bf16 AVG allow their rounding). */
+    static long countWrong(UnsafeBuffer buffer, int count, DataType type, ReduceOp op, int world, int iteration,
+                           WireCompression compression) {
+        double[] expectedByPhase = reducedByPhase(op, world, iteration);
         double tolerance = op != ReduceOp.AVG ? 0 : compression == WireCompression.BF16 ? 1.0 / 128 : 1e-6;
         long wrong = 0;
         for (int i = 0; i < count; i++) {
@@ -75,19 +81,11 @@ final class ExpectedValues {
      */
     static long countWrongChained(UnsafeBuffer buffer, int count, DataType type, ReduceOp op, int world, int iterations,
                                   WireCompression compression) {
-        double[] expectedByPhase = new double[8];
-        for (int phase = 0; phase < 8; phase++) {
-            double acc = op == ReduceOp.MIN ? Double.MAX_VALUE : op == ReduceOp.MAX ? -Double.MAX_VALUE : 0;
-            for (int r = 0; r < world; r++) {
-                double v = value(r, phase, 0);
-                acc = switch (op) {
-                    case SUM, AVG -> acc + v;
-                    case MIN -> Math.min(acc, v);
-                    case MAX -> Math.max(acc, v);
-                };
+        double[] expectedByPhase = reducedByPhase(op, world, 0);
+        if (op == ReduceOp.SUM) {
+            for (int phase = 0; phase < 8; phase++) {
+                expectedByPhase[phase] *= Math.pow(world, iterations - 1);
             }
-            expectedByPhase[phase] = op == ReduceOp.AVG ? acc / world
-                    : op == ReduceOp.SUM ? acc * Math.pow(world, iterations - 1) : acc;
         }
         double perStep = compression == WireCompression.BF16 ? 1.0 / 256 : type == DataType.FLOAT32 ? 1.0 / (1 << 22) : 1e-14;
         double tolerance = Math.min(1.0 / (16 * world), perStep * iterations * 2);
