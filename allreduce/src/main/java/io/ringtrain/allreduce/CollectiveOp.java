@@ -7,23 +7,38 @@ import org.agrona.MutableDirectBuffer;
 
 /**
  * One collective as the data-plane thread runs it: a send side driven by {@link #doWork}, a receive side fed
- * frame by frame through {@link #onFrame}. Everything here runs on the data-plane thread only.
+ * frame by frame through {@link #onFrame}. Everything here runs on the data-plane thread only, except
+ * {@link #target} and the fields set before the op is queued. All-reduce ops are recycled by their ring (see
+ * {@link RingState#newAllReduce}) so that a training step allocates nothing but the futures it is handed.
  */
 abstract class CollectiveOp {
     /** Set by the communicator before the op is queued; completed on whichever thread drives the duty cycle. */
     CompletableFuture<Void> future;
-    final MutableDirectBuffer buffer;
-    final Object base;
-    final long address;
+    /** The ring the op was created for; it runs there or fails if that ring has ended. */
+    RingState target;
+    MutableDirectBuffer buffer;
+    Object base;
+    long address;
 
     RingState ring;
     long id;
     long lastProgressNs;
 
     CollectiveOp(MutableDirectBuffer buffer, int offset) {
+        bind(buffer, offset);
+    }
+
+    final void bind(MutableDirectBuffer buffer, int offset) {
         this.buffer = buffer;
-        this.base = buffer.byteArray();
-        this.address = buffer.addressOffset() + offset;
+        this.base = buffer == null ? null : buffer.byteArray();
+        this.address = buffer == null ? 0 : buffer.addressOffset() + offset;
+    }
+
+    /** Forgets the caller's buffer and future, so a recycled op holds on to nothing of theirs. */
+    void release() {
+        bind(null, 0);
+        future = null;
+        ring = null;
     }
 
     /** Binds the op to its ring and id; it may send from now on. */

@@ -3,7 +3,6 @@ package io.ringtrain.allreduce;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The collectives of one ring generation. Every method is asynchronous and returns at once; the data-plane
@@ -19,13 +18,12 @@ public final class Communicator implements AutoCloseable {
     private final DataPlane plane;
     private final DataPlaneAgent agent;
     private final RingState ring;
-    private final int maxPayloadLength;
+    private volatile boolean closed;
 
     Communicator(DataPlane plane, DataPlaneAgent agent, RingState ring) {
         this.plane = plane;
         this.agent = agent;
         this.ring = ring;
-        this.maxPayloadLength = ring.ctx.maxPayloadLength();
     }
 
     public int rank() {
@@ -46,6 +44,11 @@ public final class Communicator implements AutoCloseable {
 
     public DataPlane dataPlane() {
         return plane;
+    }
+
+    /** How all-reduce runs on this ring: flat, or hierarchical with its hosts and ranks per host. */
+    public String topology() {
+        return ring.topology.describe();
     }
 
     /** In-place all-reduce of {@code count} elements starting at byte {@code offset}, elements on the wire as-is. */
@@ -70,7 +73,7 @@ public final class Communicator implements AutoCloseable {
         if (count == 0 || ring.worldSize == 1) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(ring.newAllReduce(buffer, offset, count, new Reduction(type, op, compression)));
+        return submit(ring.newAllReduce(buffer, offset, count, Reduction.of(type, op, compression)));
     }
 
     /** Copies {@code length} bytes at {@code offset} from {@code root}'s buffer into every other rank's. */
@@ -82,7 +85,7 @@ public final class Communicator implements AutoCloseable {
         if (length == 0 || ring.worldSize == 1) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(new RingBroadcast(buffer, offset, length, root, maxPayloadLength, ring.rank, ring.worldSize));
+        return submit(target(new RingBroadcast(buffer, offset, length, root, ring.flatView())));
     }
 
     /**
@@ -99,7 +102,7 @@ public final class Communicator implements AutoCloseable {
         if (blockLength == 0 || ring.worldSize == 1) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(new RingAllGather(buffer, offset, blockLength, maxPayloadLength, ring.rank, ring.worldSize));
+        return submit(target(new RingAllGather(buffer, offset, blockLength, ring.flatView())));
     }
 
     /** Completes once every rank has called barrier. */
@@ -107,14 +110,27 @@ public final class Communicator implements AutoCloseable {
         if (ring.worldSize == 1) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(ring.newAllReduce(new UnsafeBuffer(new byte[Float.BYTES]), 0, 1,
-                new Reduction(DataType.FLOAT32, ReduceOp.SUM, WireCompression.NONE)));
+        return submit(ring.newBarrier());
+    }
+
+    private CollectiveOp target(CollectiveOp op) {
+        op.target = ring;
+        return op;
     }
 
     private CompletableFuture<Void> submit(CollectiveOp op) {
         CollectiveFuture future = new CollectiveFuture(agent);
         op.future = future;
-        agent.execute(() -> ring.submit(op));
+        CollectiveException failure = ring.failure();
+        if (closed || failure != null) {
+            // Refused here, at once: a caller must not wait for the data-plane thread to learn what is known.
+            op.release();
+            future.completeExceptionally(new CollectiveException.Closed("ring generation " + ring.generation
+                    + " can no longer run collectives: " + (closed ? "the communicator was closed" : failure.getMessage()),
+                    failure));
+            return future;
+        }
+        agent.submit(op);
         return future;
     }
 
@@ -129,9 +145,13 @@ public final class Communicator implements AutoCloseable {
         }
     }
 
-    /** Ends this generation: queued collectives fail with {@link CollectiveException.Closed}. */
+    /**
+     * Ends this generation: the running collective and queued ones fail with {@link CollectiveException.Closed}
+     * (a caller blocked on one is woken), and later calls fail at once. Any thread; returns without waiting.
+     */
     @Override
     public void close() {
+        closed = true;
         agent.execute(() -> agent.closeRing(ring, "closed by the caller"));
     }
 }

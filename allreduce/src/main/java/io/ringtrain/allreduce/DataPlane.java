@@ -79,13 +79,17 @@ public final class DataPlane implements AutoCloseable {
                 if (ctx.checkSharedMemory()) {
                     SharedMemoryBudget.check(ctx, 2, ctx.ranksOnHost());
                 }
-                driver = MediaDriver.launch(DriverSettings.embedded(ctx, errors));
+                MediaDriver.Context driverCtx = DriverSettings.embedded(ctx, errors);
+                ctx.driverHook().accept(driverCtx);
+                driver = MediaDriver.launch(driverCtx);
             }
             Aeron.Context clientContext = new Aeron.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName())
                     .useConductorAgentInvoker(true)
                     .errorHandler(errors)
-                    .driverTimeoutMs(Math.max(1_000, ctx.peerTimeout().toMillis() * 2));
+                    .driverTimeoutMs(Math.max(1_000, ctx.peerTimeout().toMillis() * 2))
+                    // A shared driver reaps a client that is silent for the peer timeout: keep well inside it.
+                    .keepAliveIntervalNs(Math.min(TimeUnit.MILLISECONDS.toNanos(500), ctx.peerTimeout().toNanos() / 4));
             AgentInvoker driverInvoker = driver != null && ctx.driverThreading() == ThreadingMode.INVOKER
                     ? driver.sharedAgentInvoker() : null;
             if (driverInvoker != null) {
@@ -93,7 +97,14 @@ public final class DataPlane implements AutoCloseable {
             }
             aeron = Aeron.connect(clientContext);
             DataPlaneAgent agent = new DataPlaneAgent(ctx, driverInvoker, aeron, driver);
-            Endpoint endpoint = resolveEndpoint(ctx.parsedEndpoint(), agent.inbox().localSocketAddresses());
+            Endpoint endpoint = resolveEndpoint(ctx.parsedEndpoint(), agent.udpAddresses());
+            if (!ctx.embeddedDriver()) {
+                // On a shared driver: listen on IPC too, on the stream given or (unique per host) the UDP port.
+                Endpoint configured = ctx.parsedEndpoint();
+                int stream = configured.hasIpc() ? configured.ipcStream() : endpoint.port();
+                endpoint = endpoint.withIpc(stream, SharedDriver.hostIdOf(ctx.aeronDirectoryName(), configured.hostId()));
+                agent.listenIpc(stream);
+            }
             IdleStrategy idle = IdleStrategies.ADAPTIVE.equals(ctx.idleStrategy())
                     ? new AdaptiveIdleStrategy(agent::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy();
             DataPlaneThread runner = new DataPlaneThread(agent, idle, errors, ctx.threadName());
@@ -110,7 +121,7 @@ public final class DataPlane implements AutoCloseable {
     }
 
     private static Endpoint resolveEndpoint(Endpoint configured, List<String> bound) {
-        if (configured.transport() != Endpoint.Transport.UDP || configured.port() != 0 || bound.isEmpty()) {
+        if (!configured.hasUdp() || configured.port() != 0 || bound.isEmpty()) {
             return configured;
         }
         String address = bound.get(0);
@@ -168,6 +179,13 @@ public final class DataPlane implements AutoCloseable {
         return await(result, 5_000, "reading counters");
     }
 
+    /** A driver system counter by its label (e.g. "Bytes sent", "NAKs sent"), for tests and diagnostics. */
+    long systemCounter(String label) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        agent.execute(() -> result.complete(agent.systemCounter(label)));
+        return await(result, 5_000, "reading counters");
+    }
+
     /** Frames dropped because they came from an older ring generation (or were too short to be ours). */
     public long staleFramesDropped() {
         CompletableFuture<Long> result = new CompletableFuture<>();
@@ -196,16 +214,18 @@ public final class DataPlane implements AutoCloseable {
         Endpoint[] endpoints = new Endpoint[worldSize];
         for (int r = 0; r < worldSize; r++) {
             endpoints[r] = Endpoint.parse(endpointsByRank.get(r));
-            if (endpoints[r].transport() != endpoint.transport()) {
-                throw new DataPlaneException("rank " + r + "'s endpoint " + endpoints[r] + " uses " + endpoints[r].transport()
-                        + " but this data plane uses " + endpoint.transport() + ": all ranks must use one transport");
+            if (r != rank && !endpoint.sharesDriverWith(endpoints[r]) && !(endpoint.hasUdp() && endpoints[r].hasUdp())) {
+                throw new DataPlaneException("rank " + r + " at " + endpoints[r] + " cannot be reached from rank " + rank + " at "
+                        + endpoint + ": they are not on one shared driver (same host id) and " + (endpoint.hasUdp()
+                        ? "it has" : "this rank has") + " no UDP endpoint. Give every rank host:port (UDP), or attach all"
+                        + " of them to one shared driver");
             }
         }
         if (!endpoints[rank].equals(endpoint)) {
             throw new DataPlaneException("rank " + rank + " is listed at " + endpoints[rank] + " but this data plane listens on "
                     + endpoint + ": the endpoint list must give each rank's own endpoint");
         }
-        if (ctx.embeddedDriver() && ctx.checkSharedMemory()) {
+        if (ctx.checkSharedMemory()) {
             SharedMemoryBudget.check(ctx, worldSize, ctx.ranksOnHost());
         }
         CompletableFuture<RingState> formed = new CompletableFuture<>();

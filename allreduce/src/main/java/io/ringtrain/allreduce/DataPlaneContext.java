@@ -3,6 +3,10 @@ package io.ringtrain.allreduce;
 import io.aeron.driver.ThreadingMode;
 import java.io.File;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.agrona.concurrent.IdleStrategy;
@@ -28,45 +32,122 @@ public final class DataPlaneContext {
     public static final int DEFAULT_SOCKET_BUFFER_LENGTH = 2 << 20;
     public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * A killed peer is noticed this long after its last frame or status message. Aeron heartbeats idle streams
+     * every 100 ms and sends status messages every 200 ms, so 1 s would be five to ten missed signals, and
+     * peer-death tests with 1 s pass at load 20+ on the 2-core test host; but with 1 s as the default a
+     * 4-worker end-to-end run there lost a ring formation (a worker busy starting ND4J stalled past it), so the
+     * default stays 3 s. Set 1 s where processes do not stall for a second (dedicated cores).
+     */
     public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(3);
     /**
      * Up to this many wire bytes an all-reduce goes directly to every peer (one hop) instead of round the ring.
      * Measured with 4 ranks on 2 cores: over IPC the direct path wins up to about 32 KiB. Over UDP, with ranks
      * entering together, the ring catches up from about 16 KiB, but in training, where ranks arrive one by one
      * after their backward pass, one hop after the last arrival beats 2(W-1) hops: 28 KiB buckets made steps
-     * 5-20% faster direct. Kept per transport because the balance differs on other hosts.
+     * 5-20% faster direct. One frame carries a whole direct all-reduce, so the MTU bounds it too (see
+     * {@link #takesDirectPath}, the one place the rule is written).
      */
-    public static final int DEFAULT_IPC_SMALL_MESSAGE_THRESHOLD = 32 << 10;
-    public static final int DEFAULT_UDP_SMALL_MESSAGE_THRESHOLD = 32 << 10;
-    /** The threshold setting that means "the transport's default". */
+    public static final int DEFAULT_SMALL_MESSAGE_THRESHOLD = 32 << 10;
+    /** The threshold setting that means "the default". */
     public static final int AUTO = -1;
+    /** The prefix of the system properties that override the defaults, e.g. {@code -Dringtrain.aeron.mtu=8960}. */
+    public static final String SYSTEM_PROPERTY_PREFIX = "ringtrain.aeron.";
+    /** Every key {@link #apply} and the system properties know. */
+    public static final List<String> SETTING_KEYS = List.of("term-length", "mtu", "socket-buffer", "small-message-threshold",
+            "threading", "idle-strategy", "collective-timeout", "peer-timeout", "connect-timeout", "ranks-on-host",
+            "shared-driver", "hierarchical");
 
     private static final AtomicInteger DIRECTORY_SEQUENCE = new AtomicInteger();
 
     private String endpoint = "127.0.0.1:0";
     private String aeronDirectoryName;
     private boolean embeddedDriver = true;
-    private ThreadingMode driverThreading = ThreadingMode.valueOf(prop("threading", "INVOKER"));
-    private String idleStrategy = prop("idle-strategy", IdleStrategies.ADAPTIVE);
-    private int mtuLength = Integer.getInteger("ringtrain.aeron.mtu", 0);
-    private int termLength = Integer.getInteger("ringtrain.aeron.term-length", DEFAULT_TERM_LENGTH);
+    private ThreadingMode driverThreading = ThreadingMode.INVOKER;
+    private String idleStrategy = IdleStrategies.ADAPTIVE;
+    private int mtuLength;
+    private int termLength = DEFAULT_TERM_LENGTH;
     private int initialWindowLength;
-    private int socketBufferLength = Integer.getInteger("ringtrain.aeron.socket-buffer", DEFAULT_SOCKET_BUFFER_LENGTH);
-    private int smallMessageThreshold = Integer.getInteger("ringtrain.aeron.small-message-threshold", AUTO);
+    private int socketBufferLength = DEFAULT_SOCKET_BUFFER_LENGTH;
+    private int smallMessageThreshold = AUTO;
     private int streamId = DEFAULT_STREAM_ID;
     private Duration collectiveTimeout = DEFAULT_COLLECTIVE_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration peerTimeout = DEFAULT_PEER_TIMEOUT;
     private boolean checkSharedMemory = true;
     private int ranksOnHost = 1;
+    private boolean hierarchical = true;
     private String threadName = "ringtrain-dataplane";
+    /** Tests only: a last word on the embedded driver's settings (Aeron's loss generators). */
+    private java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> driverHook = c -> { };
 
     private boolean concluded;
     private Endpoint parsedEndpoint;
     private Supplier<IdleStrategy> idleStrategySupplier;
 
-    private static String prop(String name, String fallback) {
-        return System.getProperty("ringtrain.aeron." + name, fallback);
+    /** Where each setting read from a settings map came from, so that errors name the key the user wrote. */
+    private final Map<String, String> keyNames = new HashMap<>();
+
+    /**
+     * Defaults, overridden by any {@code -Dringtrain.aeron.<key>} system properties.
+     *
+     * @throws DataPlaneException naming the property when one is unknown or has a bad value.
+     */
+    public DataPlaneContext() {
+        Map<String, String> properties = new TreeMap<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith(SYSTEM_PROPERTY_PREFIX)) {
+                properties.put(name.substring(SYSTEM_PROPERTY_PREFIX.length()), System.getProperty(name));
+            }
+        }
+        apply(properties, SYSTEM_PROPERTY_PREFIX);
+    }
+
+    /**
+     * Applies settings given as {@code key -> value} ({@link #SETTING_KEYS}; values as strings, numbers or
+     * booleans, e.g. a HOCON block's unwrapped values): sizes as bytes or {@code 4MiB}, {@code 4M}; durations as
+     * milliseconds or {@code 10s}, {@code 500ms}, {@code 2 seconds}. Later errors about these settings name them
+     * as {@code keyPrefix + key}.
+     *
+     * @throws DataPlaneException naming {@code keyPrefix + key} for an unknown key or a bad value.
+     */
+    public DataPlaneContext apply(Map<String, ?> settings, String keyPrefix) {
+        checkNotConcluded();
+        for (Map.Entry<String, ?> e : new TreeMap<>(settings).entrySet()) {
+            String key = e.getKey();
+            String name = keyPrefix + key;
+            Object value = e.getValue();
+            if (!SETTING_KEYS.contains(key)) {
+                throw new DataPlaneException(name + " is not a data-plane setting: the settings are " + String.join(", ", SETTING_KEYS));
+            }
+            keyNames.put(key, name);
+            switch (key) {
+                case "term-length" -> termLength = Settings.bytes(name, value);
+                case "mtu" -> mtuLength = Settings.bytes(name, value);
+                case "socket-buffer" -> socketBufferLength = Settings.bytes(name, value);
+                case "small-message-threshold" -> smallMessageThreshold = Settings.bytes(name, value);
+                case "threading" -> driverThreading = Settings.threading(name, value);
+                case "idle-strategy" -> idleStrategy = String.valueOf(value);
+                case "collective-timeout" -> collectiveTimeout = Settings.duration(name, value);
+                case "peer-timeout" -> peerTimeout = Settings.duration(name, value);
+                case "connect-timeout" -> connectTimeout = Settings.duration(name, value);
+                case "ranks-on-host" -> ranksOnHost = Settings.integer(name, value);
+                case "shared-driver" -> {
+                    String dir = String.valueOf(value).trim();
+                    if (!dir.isEmpty()) {
+                        sharedDriver(dir);
+                    }
+                }
+                case "hierarchical" -> hierarchical = Settings.bool(name, value);
+                default -> throw new IllegalStateException(key);
+            }
+        }
+        return this;
+    }
+
+    /** How errors name a setting: the key it was read from, else its plain name. */
+    String key(String name) {
+        return keyNames.getOrDefault(name, name);
     }
 
     /**
@@ -83,17 +164,17 @@ public final class DataPlaneContext {
             throw new DataPlaneException("embeddedDriver(false) needs aeronDirectoryName: the directory of the running media driver to attach to");
         }
         requireThat(Integer.bitCount(termLength) == 1 && termLength >= MIN_TERM_LENGTH && termLength <= MAX_TERM_LENGTH,
-                "term-length " + termLength + " must be a power of two between 64 KiB and 1 GiB");
+                key("term-length") + " " + termLength + " must be a power of two between 64 KiB and 1 GiB");
         if (mtuLength == 0) {
             mtuLength = parsedEndpoint.isLocal() ? LOCAL_MTU_LENGTH : NETWORK_MTU_LENGTH;
             mtuLength = Math.min(mtuLength, termLength / 8);
         }
         requireThat(mtuLength >= 128 && mtuLength <= LOCAL_MTU_LENGTH && mtuLength % 32 == 0,
-                "mtu " + mtuLength + " must be a multiple of 32 between 128 and " + LOCAL_MTU_LENGTH);
+                key("mtu") + " " + mtuLength + " must be a multiple of 32 between 128 and " + LOCAL_MTU_LENGTH);
         requireThat(mtuLength <= termLength / 8,
-                "term-length " + Sizes.format(termLength) + " allows frames of at most " + Sizes.format(termLength / 8)
+                key("term-length") + " " + Sizes.format(termLength) + " allows frames of at most " + Sizes.format(termLength / 8)
                         + " (term-length/8) but mtu is " + Sizes.format(mtuLength)
-                        + ": raise term-length to at least " + Sizes.format(Integer.highestOneBit(mtuLength - 1) << 4)
+                        + ": raise " + key("term-length") + " to at least " + Sizes.format(Integer.highestOneBit(mtuLength - 1) << 4)
                         + " or lower mtu");
         if (initialWindowLength == 0) {
             initialWindowLength = Math.min(termLength / 2, socketBufferLength);
@@ -101,19 +182,22 @@ public final class DataPlaneContext {
         requireThat(initialWindowLength >= mtuLength && initialWindowLength <= termLength / 2,
                 "initial window " + initialWindowLength + " must be between the mtu (" + mtuLength + ") and term-length/2 ("
                         + termLength / 2 + ")");
-        requireThat(socketBufferLength >= 64 << 10, "socket buffer " + socketBufferLength + " must be at least 64 KiB");
+        requireThat(socketBufferLength >= 64 << 10, key("socket-buffer") + " " + socketBufferLength + " must be at least 64 KiB");
         if (smallMessageThreshold == AUTO) {
-            smallMessageThreshold = parsedEndpoint.transport() == Endpoint.Transport.IPC
-                    ? DEFAULT_IPC_SMALL_MESSAGE_THRESHOLD : DEFAULT_UDP_SMALL_MESSAGE_THRESHOLD;
+            smallMessageThreshold = DEFAULT_SMALL_MESSAGE_THRESHOLD;
         }
-        requireThat(smallMessageThreshold >= 0, "small-message threshold " + smallMessageThreshold
-                + " must be >= 0 (0 disables the direct path, -1 picks the transport's default)");
-        requireThat(ranksOnHost >= 1, "ranks on host " + ranksOnHost + " must be at least 1");
-        requirePositive(collectiveTimeout, "collective timeout");
-        requirePositive(connectTimeout, "connect timeout");
-        requirePositive(peerTimeout, "peer timeout");
+        requireThat(smallMessageThreshold >= 0, key("small-message-threshold") + " " + smallMessageThreshold
+                + " must be >= 0 (0 disables the direct path, -1 picks the default)");
+        requireThat(ranksOnHost >= 1, key("ranks-on-host") + " " + ranksOnHost + " must be at least 1");
+        requirePositive(collectiveTimeout, key("collective-timeout"));
+        requirePositive(connectTimeout, key("connect-timeout"));
+        requirePositive(peerTimeout, key("peer-timeout"));
         idleStrategy = idleStrategy == null ? "" : idleStrategy.trim().toLowerCase(java.util.Locale.ROOT);
-        idleStrategySupplier = IdleStrategies.parse(idleStrategy);
+        try {
+            idleStrategySupplier = IdleStrategies.parse(idleStrategy);
+        } catch (DataPlaneException e) {
+            throw new DataPlaneException(key("idle-strategy") + ": " + e.getMessage());
+        }
         concluded = true;
         if (aeronDirectoryName == null) {
             // Sized for the smallest ring; join() checks again for the real one.
@@ -330,6 +414,32 @@ public final class DataPlaneContext {
         return ranksOnHost;
     }
 
+    /**
+     * Attaches to the {@link SharedDriver} whose directory this is (the same as {@code embeddedDriver(false)} and
+     * {@code aeronDirectoryName(directory)}): ranks on that driver exchange frames over IPC, other ranks over UDP.
+     */
+    public DataPlaneContext sharedDriver(String directory) {
+        checkNotConcluded();
+        this.embeddedDriver = false;
+        this.aeronDirectoryName = directory;
+        return this;
+    }
+
+    /**
+     * True (default): when the ring spans at least two hosts with the same number (two or more) of ranks each,
+     * all-reduce runs hierarchically (within hosts over IPC, across hosts over UDP). False: always the flat ring.
+     * Every rank must use the same setting.
+     */
+    public DataPlaneContext hierarchical(boolean hierarchical) {
+        checkNotConcluded();
+        this.hierarchical = hierarchical;
+        return this;
+    }
+
+    public boolean hierarchical() {
+        return hierarchical;
+    }
+
     public DataPlaneContext threadName(String threadName) {
         checkNotConcluded();
         this.threadName = threadName;
@@ -338,6 +448,16 @@ public final class DataPlaneContext {
 
     public String threadName() {
         return threadName;
+    }
+
+    DataPlaneContext driverHook(java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> hook) {
+        checkNotConcluded();
+        this.driverHook = hook;
+        return this;
+    }
+
+    java.util.function.Consumer<io.aeron.driver.MediaDriver.Context> driverHook() {
+        return driverHook;
     }
 
     // Derived (valid after conclude) --------------------------------------------------------------------------
@@ -366,8 +486,34 @@ public final class DataPlaneContext {
         return Math.min(smallMessageThreshold, meshMtuLength() - 32 - FrameHeader.LENGTH);
     }
 
+    /**
+     * The one-hop rule, written once: with the threshold above 0, in a world small enough to track in a 64-bit
+     * mask, an all-reduce of at most {@link #directPayloadLimit()} wire bytes goes straight to every peer.
+     */
+    boolean directPathEnabled(int worldSize) {
+        return smallMessageThreshold > 0 && worldSize >= 2 && worldSize <= 64;
+    }
+
+    boolean takesDirectPath(int worldSize, long wireBytes) {
+        return directPathEnabled(worldSize) && wireBytes <= directPayloadLimit();
+    }
+
+    /** Beyond two ranks the direct path needs its own small publications to every non-neighbour. */
+    boolean usesMesh(int worldSize) {
+        return directPathEnabled(worldSize) && worldSize > 2;
+    }
+
     /** Largest payload (bytes after our header) of one frame: one Aeron fragment, never reassembled. */
     int maxPayloadLength() {
         return mtuLength - 32 - FrameHeader.LENGTH;
+    }
+
+    /** MTU of IPC publications: frames as large as Aeron allows, since shared memory has no datagram limit. */
+    int ipcMtuLength() {
+        return Math.min(LOCAL_MTU_LENGTH, termLength / 8);
+    }
+
+    int maxIpcPayloadLength() {
+        return ipcMtuLength() - 32 - FrameHeader.LENGTH;
     }
 }

@@ -11,8 +11,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * every rank compute bit-identical results, which data-parallel training needs so that replicas never drift.
  */
 final class DirectAllReduce extends CollectiveOp {
-    private final Reduction reduction;
-    private final int count;
+    private Reduction reduction;
+    private int count;
     private final int rank;
     private final int worldSize;
     private final UnsafeBuffer staging;
@@ -29,12 +29,19 @@ final class DirectAllReduce extends CollectiveOp {
     DirectAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, int rank, int worldSize,
                     UnsafeBuffer staging, int slotLength) {
         super(buffer, offset);
-        this.count = count;
-        this.reduction = reduction;
         this.rank = rank;
         this.worldSize = worldSize;
         this.staging = staging;
         this.slotLength = slotLength;
+        rebind(buffer, offset, count, reduction);
+    }
+
+    /** Points a recycled op at its next collective. */
+    void rebind(MutableDirectBuffer buffer, int offset, int count, Reduction reduction) {
+        bind(buffer, offset);
+        this.count = count;
+        this.reduction = reduction;
+        this.combined = false;
     }
 
     private long slotAddress(int r) {

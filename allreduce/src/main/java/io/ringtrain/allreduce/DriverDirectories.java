@@ -37,7 +37,7 @@ final class DriverDirectories {
         if (tmp.getUsableSpace() >= neededBytes) {
             LOG.log(System.Logger.Level.WARNING, "/dev/shm has " + Sizes.format(shm.getUsableSpace()) + " free but the data plane"
                     + " needs " + Sizes.format(neededBytes) + ": putting Aeron's files in " + tmp + " (disk-backed, slower)."
-                    + " Mount a larger /dev/shm or lower ringtrain.aeron.term-length.");
+                    + " Mount a larger /dev/shm or lower the data plane's term-length.");
             return tmp.getPath();
         }
         return shm.getPath();

@@ -29,7 +29,16 @@ final class DriverSettings {
                 .socketSndbufLength(ctx.socketBufferLength())
                 .publicationConnectionTimeoutNs(peerTimeoutNs)
                 .imageLivenessTimeoutNs(peerTimeoutNs)
+                .timerIntervalNs(timerIntervalNs(peerTimeoutNs))
                 .publicationLingerTimeoutNs(PUBLICATION_LINGER_NS);
+    }
+
+    /**
+     * The driver checks liveness (of images, publications and clients) on this timer, 1 s by Aeron's default: a
+     * tenth of the peer timeout keeps detection close to the timeout itself.
+     */
+    static long timerIntervalNs(long peerTimeoutNs) {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(TimeUnit.SECONDS.toNanos(1), peerTimeoutNs / 10));
     }
 
     /** A standalone driver that ranks of one host attach to for IPC (benchmarks, tests, one-pod multi-GPU). */
@@ -43,6 +52,9 @@ final class DriverSettings {
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .warnIfDirectoryExists(false)
+                // Its tasks (name resolution) run on the conductor instead: one thread fewer per driver, which on a
+                // 2-core host running several ranks is one thread fewer waking up every millisecond.
+                .asyncExecutorEnabled(false)
                 .printConfigurationOnStart(false)
                 .threadingMode(threading)
                 .errorHandler(errors);

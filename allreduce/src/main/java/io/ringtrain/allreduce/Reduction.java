@@ -8,6 +8,27 @@ package io.ringtrain.allreduce;
 final class Reduction {
     /** Raw bytes: broadcast and all-gather move bytes without looking at them. */
     static final Reduction BYTES = new Reduction(null, null, WireCompression.NONE);
+    /** Every combination, so choosing one per collective allocates nothing. */
+    private static final Reduction[] ALL = new Reduction[DataType.values().length * ReduceOp.values().length
+            * WireCompression.values().length];
+
+    static {
+        for (DataType t : DataType.values()) {
+            for (ReduceOp o : ReduceOp.values()) {
+                for (WireCompression c : WireCompression.values()) {
+                    ALL[index(t, o, c)] = new Reduction(t, o, c);
+                }
+            }
+        }
+    }
+
+    private static int index(DataType t, ReduceOp o, WireCompression c) {
+        return (t.ordinal() * ReduceOp.values().length + o.ordinal()) * WireCompression.values().length + c.ordinal();
+    }
+
+    static Reduction of(DataType type, ReduceOp op, WireCompression compression) {
+        return ALL[index(type, op, compression)];
+    }
 
     private final DataType type;
     private final ReduceOp op;
@@ -15,7 +36,7 @@ final class Reduction {
     private final int elementSize;
     private final int wireElementSize;
 
-    Reduction(DataType type, ReduceOp op, WireCompression compression) {
+    private Reduction(DataType type, ReduceOp op, WireCompression compression) {
         this.type = type;
         this.op = op;
         this.compression = compression;

@@ -9,8 +9,8 @@ import org.agrona.MutableDirectBuffer;
 final class RingAllGather extends RingPipeline {
     private final int blockLength;
 
-    RingAllGather(MutableDirectBuffer buffer, int offset, int blockLength, int maxPayloadLength, int rank, int worldSize) {
-        super(buffer, offset, Math.multiplyExact(blockLength, worldSize), Reduction.BYTES, maxPayloadLength, rank, worldSize);
+    RingAllGather(MutableDirectBuffer buffer, int offset, int blockLength, RingView view) {
+        super(buffer, offset, Math.multiplyExact(blockLength, view.size), Reduction.BYTES, view);
         this.blockLength = blockLength;
     }
 

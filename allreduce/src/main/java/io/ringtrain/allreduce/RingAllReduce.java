@@ -9,10 +9,45 @@ import org.agrona.MutableDirectBuffer;
  * arrives. Segment (r+1) mod W is completed by rank r at step W-2, then travels round the ring unchanged.
  */
 final class RingAllReduce extends RingPipeline {
+    private int firstStep;
+    private int endStep;
+    private int finishStep;
 
-    RingAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, int maxPayloadLength,
-                  int rank, int worldSize) {
-        super(buffer, offset, count, reduction, maxPayloadLength, rank, worldSize);
+    RingAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, RingView view) {
+        super(buffer, offset, count, reduction, view);
+        whole();
+    }
+
+    /** The whole all-reduce: reduce-scatter then all-gather, finishing each segment where it completes. */
+    RingAllReduce whole() {
+        return phase(0, 2 * (worldSize - 1), worldSize - 2);
+    }
+
+    /** Only the reduce-scatter half: position p ends holding segment (p+1) mod size, reduced but not finished. */
+    RingAllReduce reduceScatter() {
+        return phase(0, worldSize - 1, -1);
+    }
+
+    /** Only the all-gather half: position p contributes segment (p+1) mod size, as it is in the buffer. */
+    RingAllReduce allGather() {
+        return phase(worldSize - 1, 2 * (worldSize - 1), -1);
+    }
+
+    private RingAllReduce phase(int first, int end, int finish) {
+        this.firstStep = first;
+        this.endStep = end;
+        this.finishStep = finish;
+        return this;
+    }
+
+    @Override
+    int firstSendStep() {
+        return firstStep;
+    }
+
+    @Override
+    int firstRecvStep() {
+        return firstStep;
     }
 
     @Override
@@ -22,12 +57,12 @@ final class RingAllReduce extends RingPipeline {
 
     @Override
     int endSendStep() {
-        return 2 * (worldSize - 1);
+        return endStep;
     }
 
     @Override
     int endRecvStep() {
-        return 2 * (worldSize - 1);
+        return endStep;
     }
 
     @Override
@@ -47,6 +82,11 @@ final class RingAllReduce extends RingPipeline {
 
     @Override
     boolean finishesAt(int step) {
-        return step == worldSize - 2;
+        return step == finishStep;
+    }
+
+    /** Position p's segment after {@link #reduceScatter()}: the one it holds fully reduced. */
+    int ownedSegment() {
+        return (rank + 1) % worldSize;
     }
 }

@@ -10,9 +10,9 @@ import org.agrona.MutableDirectBuffer;
 final class RingBroadcast extends RingPipeline {
     private final int distance;
 
-    RingBroadcast(MutableDirectBuffer buffer, int offset, int length, int root, int maxPayloadLength, int rank, int worldSize) {
-        super(buffer, offset, length, Reduction.BYTES, maxPayloadLength, rank, worldSize);
-        this.distance = Math.floorMod(rank - root, worldSize);
+    RingBroadcast(MutableDirectBuffer buffer, int offset, int length, int root, RingView view) {
+        super(buffer, offset, length, Reduction.BYTES, view);
+        this.distance = Math.floorMod(view.position - root, view.size);
     }
 
     @Override

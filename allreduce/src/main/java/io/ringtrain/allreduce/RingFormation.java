@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.collections.Int2IntHashMap;
+import org.agrona.collections.Long2LongHashMap;
 
 /**
  * Forming a ring: every publication must connect, and every rank that will send to us must say hello with the
@@ -20,7 +20,9 @@ final class RingFormation {
     private static final int RECEIVER_RANK_OFFSET = 4;
     private static final int MAX_PAYLOAD_OFFSET = 8;
     private static final int DIRECT_LIMIT_OFFSET = 12;
-    private static final int HELLO_LENGTH = 16;
+    private static final int IPC_PAYLOAD_OFFSET = 16;
+    private static final int HIERARCHICAL_OFFSET = 20;
+    private static final int HELLO_LENGTH = 24;
 
     final CompletableFuture<Void> joined = new CompletableFuture<>();
 
@@ -29,7 +31,7 @@ final class RingFormation {
     private final boolean[] helloSent;
     private final boolean[] helloExpected;
     private final boolean[] helloReceived;
-    private final Int2IntHashMap sessionToRank = new Int2IntHashMap(-1);
+    private final Long2LongHashMap sessionToRank = new Long2LongHashMap(-1);
     private final BufferClaim claim = new BufferClaim();
     private final FrameHeader writer = new FrameHeader();
     private boolean complete;
@@ -42,7 +44,7 @@ final class RingFormation {
         helloExpected = new boolean[w];
         helloReceived = new boolean[w];
         for (int peer = 0; peer < w; peer++) {
-            helloExpected[peer] = peer != ring.rank && (peer == ring.predecessorRank() || ring.directPathEnabled());
+            helloExpected[peer] = peer != ring.rank && (ring.topology.ringLink(peer, ring.rank) || ring.directPathEnabled());
         }
         complete = w == 1;
         if (complete) {
@@ -54,9 +56,9 @@ final class RingFormation {
         return complete;
     }
 
-    /** Rank that owns an image's session, or -1 when the session never said hello in this generation. */
-    int rankOfSession(int sessionId) {
-        return sessionToRank.get(sessionId);
+    /** Rank that owns an image's session (see {@link DataPlaneAgent#sessionKey}), or -1 when it never said hello. */
+    int rankOfSession(long sessionKey) {
+        return (int) sessionToRank.get(sessionKey);
     }
 
     int doWork(long nowNs) {
@@ -68,7 +70,15 @@ final class RingFormation {
         boolean allSent = true;
         for (int peer = 0; peer < publications.length; peer++) {
             ExclusivePublication publication = publications[peer];
-            if (publication == null || helloSent[peer]) {
+            if (publication == null) {
+                continue;
+            }
+            if (helloSent[peer]) {
+                if (!publication.isConnected()) {
+                    // The peer's image went away with our hello in it (it stalled past the peer timeout before
+                    // joining): say hello again once the publication reconnects.
+                    helloSent[peer] = false;
+                }
                 continue;
             }
             if (publication.isConnected() && sendHello(publication, peer)) {
@@ -105,11 +115,13 @@ final class RingFormation {
         b.putInt(p + RECEIVER_RANK_OFFSET, peer, ByteOrder.LITTLE_ENDIAN);
         b.putInt(p + MAX_PAYLOAD_OFFSET, ring.ctx.maxPayloadLength(), ByteOrder.LITTLE_ENDIAN);
         b.putInt(p + DIRECT_LIMIT_OFFSET, ring.directPathEnabled() ? ring.ctx.directPayloadLimit() : 0, ByteOrder.LITTLE_ENDIAN);
+        b.putInt(p + IPC_PAYLOAD_OFFSET, ring.ctx.maxIpcPayloadLength(), ByteOrder.LITTLE_ENDIAN);
+        b.putInt(p + HIERARCHICAL_OFFSET, ring.topology.hierarchical ? 1 : 0, ByteOrder.LITTLE_ENDIAN);
         claim.commit();
         return true;
     }
 
-    void onHello(FrameHeader header, DirectBuffer frame, int payloadOffset, int payloadLength, int sessionId) {
+    void onHello(FrameHeader header, DirectBuffer frame, int payloadOffset, int payloadLength, long sessionKey) {
         if (joined.isDone() && !complete) {
             return;
         }
@@ -122,6 +134,8 @@ final class RingFormation {
         int theyThinkWeAre = frame.getInt(payloadOffset + RECEIVER_RANK_OFFSET, ByteOrder.LITTLE_ENDIAN);
         int theirMaxPayload = frame.getInt(payloadOffset + MAX_PAYLOAD_OFFSET, ByteOrder.LITTLE_ENDIAN);
         int theirDirectLimit = frame.getInt(payloadOffset + DIRECT_LIMIT_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        int theirIpcPayload = frame.getInt(payloadOffset + IPC_PAYLOAD_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        boolean theyAreHierarchical = frame.getInt(payloadOffset + HIERARCHICAL_OFFSET, ByteOrder.LITTLE_ENDIAN) != 0;
         String us = "rank " + ring.rank + " (" + ring.endpoints[ring.rank] + ", generation " + ring.generation + ")";
         if (theirWorld != ring.worldSize) {
             failJoin(us + " has world size " + ring.worldSize + " but rank " + sender + " says " + theirWorld
@@ -134,13 +148,19 @@ final class RingFormation {
                     + ": the ranks were given different endpoint lists");
         } else if (theirMaxPayload != ring.ctx.maxPayloadLength()) {
             failJoin(us + " uses frames of " + ring.ctx.maxPayloadLength() + " payload bytes but rank " + sender + " uses "
-                    + theirMaxPayload + ": set the same ringtrain.aeron.mtu on every rank");
+                    + theirMaxPayload + ": set the same " + ring.ctx.key("mtu") + " on every rank");
         } else if (theirDirectLimit != (ring.directPathEnabled() ? ring.ctx.directPayloadLimit() : 0)) {
             failJoin(us + " and rank " + sender + " disagree on the small-message threshold: set the same"
-                    + " ringtrain.aeron.small-message-threshold on every rank");
+                    + " " + ring.ctx.key("small-message-threshold") + " on every rank");
+        } else if (theirIpcPayload != ring.ctx.maxIpcPayloadLength()) {
+            failJoin(us + " uses IPC frames of " + ring.ctx.maxIpcPayloadLength() + " payload bytes but rank " + sender
+                    + " uses " + theirIpcPayload + ": set the same term-length on every rank");
+        } else if (theyAreHierarchical != ring.topology.hierarchical) {
+            failJoin(us + " and rank " + sender + " disagree on hierarchical all-reduce (" + ring.topology.describe()
+                    + " here): set the same hierarchical setting on every rank");
         } else {
             helloReceived[sender] = true;
-            sessionToRank.put(sessionId, sender);
+            sessionToRank.put(sessionKey, sender);
         }
     }
 

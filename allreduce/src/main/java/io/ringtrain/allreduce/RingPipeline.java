@@ -1,6 +1,5 @@
 package io.ringtrain.allreduce;
 
-import io.aeron.ExclusivePublication;
 import io.aeron.logbuffer.ControlledFragmentHandler.Action;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -16,25 +15,39 @@ import org.agrona.MutableDirectBuffer;
  * chunk is reduced or copied); this class moves the chunks.
  */
 abstract class RingPipeline extends CollectiveOp {
-    final Reduction reduction;
-    final int count;
-    final int chunkElements;
+    final RingView view;
+    /** Position in the view and its size: what the schedule calls rank and world. */
     final int rank;
     final int worldSize;
+    Reduction reduction;
+    int count;
+    int chunkElements;
+    /** Added to every step on the wire, so the phases of one collective (hierarchical all-reduce) cannot be confused. */
+    int stepBase;
+    /** What AVG divides by when a segment is finished: the whole world's size, also on a sub-ring. */
+    int finishDivisor;
 
     private int sendStep;
     private int sendChunk;
     private int recvStep;
     private int recvChunk;
 
-    RingPipeline(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, int maxPayloadLength, int rank,
-                 int worldSize) {
+    RingPipeline(MutableDirectBuffer buffer, int offset, int count, Reduction reduction, RingView view) {
         super(buffer, offset);
+        this.view = view;
+        this.rank = view.position;
+        this.worldSize = view.size;
+        rebind(buffer, offset, count, reduction);
+    }
+
+    /** Points a recycled op at its next collective. */
+    final void rebind(MutableDirectBuffer buffer, int offset, int count, Reduction reduction) {
+        bind(buffer, offset);
         this.count = count;
         this.reduction = reduction;
-        this.chunkElements = maxPayloadLength / reduction.wireElementSize();
-        this.rank = rank;
-        this.worldSize = worldSize;
+        this.chunkElements = view.maxPayloadLength / reduction.wireElementSize();
+        this.stepBase = 0;
+        this.finishDivisor = view.size;
     }
 
     // Schedule: by default every rank sends and receives from step 0, round the ring (step k sends segment
@@ -74,9 +87,9 @@ abstract class RingPipeline extends CollectiveOp {
         return false;
     }
 
-    /** The rank every frame comes from: the predecessor. */
+    /** The (global) rank every frame comes from: the predecessor in the view. */
     final int sourceRank() {
-        return Math.floorMod(rank - 1, worldSize);
+        return view.predecessorRank();
     }
 
     // Engine ------------------------------------------------------------------------------------------------------
@@ -137,8 +150,7 @@ abstract class RingPipeline extends CollectiveOp {
         int segment = sendSegment(step);
         int first = segmentStart(segment) + chunk * chunkElements;
         int n = Math.min(chunkElements, segmentEnd(segment) - first);
-        ExclusivePublication publication = ring.successorPublication();
-        return ring.sendFrame(publication, ring.successorRank(), kind(), reduction, id, step, first, n, count,
+        return ring.sendFrame(view.successor, view.successorRank(), kind(), reduction, id, stepBase + step, first, n, count,
                 base, address + (long) first * reduction.elementSize(), false);
     }
 
@@ -150,9 +162,9 @@ abstract class RingPipeline extends CollectiveOp {
         int segment = recvSegment(recvStep);
         int first = segmentStart(segment) + recvChunk * chunkElements;
         int n = Math.min(chunkElements, segmentEnd(segment) - first);
-        if (header.sender() != sourceRank() || header.step() != recvStep || header.elementOffset() != first
+        if (header.sender() != sourceRank() || header.step() != stepBase + recvStep || header.elementOffset() != first
                 || header.count() != n || header.totalCount() != count || header.descriptor() != reduction.descriptor(kind())) {
-            throw ring.mismatch(this, "expected step " + recvStep + " offset " + first + " count " + n + " of " + count
+            throw ring.mismatch(this, "expected step " + (stepBase + recvStep) + " offset " + first + " count " + n + " of " + count
                     + " from rank " + sourceRank() + ", got " + FrameText.of(header));
         }
         long dst = address + (long) first * reduction.elementSize();
@@ -179,7 +191,7 @@ abstract class RingPipeline extends CollectiveOp {
             reduction.decode(src, srcAddr, base, dst, n);
         }
         if (finishesAt(step)) {
-            reduction.finish(base, dst, n, worldSize);
+            reduction.finish(base, dst, n, finishDivisor);
         }
     }
 
@@ -193,7 +205,8 @@ abstract class RingPipeline extends CollectiveOp {
         if (reduces && !reduction.canAccumulateTo()) {
             return false;
         }
-        long out = ring.claimFrame(kind(), reduction, id, step + 1, first, n, count);
+        long out = ring.claimFrame(view.successor, view.successorRank(), kind(), reduction, id, stepBase + step + 1, first, n,
+                count);
         if (out < 0) {
             return false;
         }
@@ -202,7 +215,7 @@ abstract class RingPipeline extends CollectiveOp {
             reduction.accumulateTo(base, dst, src, srcAddr, outBase, out, n);
         } else if (reduces) {
             reduction.accumulate(base, dst, src, srcAddr, n);
-            reduction.finish(base, dst, n, worldSize);
+            reduction.finish(base, dst, n, finishDivisor);
             reduction.encode(base, dst, outBase, out, n);
         } else {
             reduction.decode(src, srcAddr, base, dst, n);

@@ -5,8 +5,10 @@ import io.aeron.Publication;
 import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.ControlledFragmentHandler.Action;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -20,7 +22,10 @@ final class RingState {
     final int rank;
     final int worldSize;
     final Endpoint[] endpoints;
+    final Topology topology;
     final RingFormation formation;
+    /** Idle all-reduce ops kept per kind: enough for the buckets of a large model's step. */
+    private static final int OP_POOL = 256;
 
     private final ExclusivePublication[] publications;
     private final BufferClaim claim = new BufferClaim();
@@ -30,18 +35,45 @@ final class RingState {
     private final UnsafeBuffer staging;
     private final int stagingSlotLength;
 
+    /**
+     * All-reduce ops waiting for reuse: taken by callers, given back on this thread once an op has completed.
+     * A training step then allocates only the futures it hands out.
+     */
+    private final ManyToManyConcurrentArrayQueue<RingAllReduce> idleRingOps = new ManyToManyConcurrentArrayQueue<>(OP_POOL);
+    private final ManyToManyConcurrentArrayQueue<DirectAllReduce> idleDirectOps = new ManyToManyConcurrentArrayQueue<>(OP_POOL);
+    private final ManyToManyConcurrentArrayQueue<HierarchicalAllReduce> idleHierarchicalOps =
+            new ManyToManyConcurrentArrayQueue<>(OP_POOL);
+    private final RingView flatView;
+    private final RingView hostView;
+    private final RingView crossHostView;
+    /** The four bytes every barrier reduces; their value is never read, so concurrent barriers may share them. */
+    private final UnsafeBuffer barrierBuffer = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(Float.BYTES));
+
     private CollectiveOp active;
     private long nextCollectiveId = 1;
-    private CollectiveException failure;
+    /** Written on this thread; read by callers so that a broken or closed ring refuses work at once. */
+    private volatile CollectiveException failure;
 
-    RingState(DataPlaneContext ctx, int generation, int rank, Endpoint[] endpoints, ExclusivePublication[] publications,
-              long nowNs) {
+    RingState(DataPlaneContext ctx, int generation, int rank, Endpoint[] endpoints, Topology topology,
+              ExclusivePublication[] publications, long nowNs) {
         this.ctx = ctx;
         this.generation = generation;
         this.rank = rank;
         this.worldSize = endpoints.length;
         this.endpoints = endpoints;
+        this.topology = topology;
         this.publications = publications;
+        int[] flat = topology.flatRing();
+        this.flatView = new RingView(flat, rank, payloadFor(flat), publications[topology.flatSuccessor(rank)]);
+        if (topology.hierarchical) {
+            int[] host = topology.hostRing(rank);
+            int[] across = topology.crossHostRing(rank);
+            this.hostView = new RingView(host, rank, payloadFor(host), publications[topology.hostSuccessor(rank)]);
+            this.crossHostView = new RingView(across, rank, payloadFor(across), publications[topology.crossHostSuccessor(rank)]);
+        } else {
+            this.hostView = null;
+            this.crossHostView = null;
+        }
         this.timeoutNs = ctx.collectiveTimeout().toNanos();
         this.stagingSlotLength = (directPathEnabled() ? ctx.directPayloadLimit() + 63 : 0) & ~63;
         this.staging = stagingSlotLength == 0 ? null
@@ -51,7 +83,16 @@ final class RingState {
 
     /** Small all-reduces go straight to every peer when enabled and the world is small enough to track in a mask. */
     boolean directPathEnabled() {
-        return ctx.smallMessageThreshold() > 0 && worldSize >= 2 && worldSize <= 64;
+        return ctx.directPathEnabled(worldSize);
+    }
+
+    /** Frames on an all-IPC ring may be as large as IPC allows; any UDP link limits the whole ring to the network MTU. */
+    private int payloadFor(int[] members) {
+        return topology.allIpc(members) ? ctx.maxIpcPayloadLength() : ctx.maxPayloadLength();
+    }
+
+    RingView flatView() {
+        return flatView;
     }
 
     int successorRank() {
@@ -60,10 +101,6 @@ final class RingState {
 
     int predecessorRank() {
         return (rank - 1 + worldSize) % worldSize;
-    }
-
-    ExclusivePublication successorPublication() {
-        return publications[successorRank()];
     }
 
     ExclusivePublication publicationTo(int peer) {
@@ -81,6 +118,11 @@ final class RingState {
     /** A collective of at most this many bytes waits on single frames; bigger ones keep a pipeline full. */
     static final long LATENCY_BOUND_BYTES = 256 << 10;
 
+    /** A collective is running or waiting, or the ring is still forming. */
+    boolean hasWork() {
+        return !formation.isComplete() || active != null || !pending.isEmpty();
+    }
+
     boolean isLatencyBound() {
         if (!formation.isComplete()) {
             return true;
@@ -91,22 +133,83 @@ final class RingState {
 
     // Collectives ------------------------------------------------------------------------------------------------
 
-    /** Chooses the algorithm for an all-reduce of this size; every rank chooses the same way. */
+    /**
+     * Chooses the algorithm for an all-reduce of this size (every rank chooses the same way) and takes an idle op
+     * for it. Any thread.
+     */
     CollectiveOp newAllReduce(MutableDirectBuffer buffer, int offset, int count, Reduction reduction) {
         long wireBytes = (long) count * reduction.wireElementSize();
-        if (directPathEnabled() && wireBytes <= ctx.directPayloadLimit()) {
-            return new DirectAllReduce(buffer, offset, count, reduction, rank, worldSize, staging, stagingSlotLength);
+        CollectiveOp op;
+        boolean oneHop = ctx.takesDirectPath(worldSize, wireBytes);
+        if (topology.hierarchical && !oneHop) {
+            HierarchicalAllReduce h = idleHierarchicalOps.poll();
+            if (h == null) {
+                h = new HierarchicalAllReduce(buffer, offset, count, reduction, hostView, crossHostView, worldSize);
+            } else {
+                h.rebind(buffer, offset, count, reduction);
+            }
+            op = h;
+        } else if (oneHop) {
+            DirectAllReduce direct = idleDirectOps.poll();
+            if (direct == null) {
+                direct = new DirectAllReduce(buffer, offset, count, reduction, rank, worldSize, staging, stagingSlotLength);
+            } else {
+                direct.rebind(buffer, offset, count, reduction);
+            }
+            op = direct;
+        } else {
+            RingAllReduce ringOp = idleRingOps.poll();
+            if (ringOp == null) {
+                ringOp = new RingAllReduce(buffer, offset, count, reduction, flatView);
+            } else {
+                ringOp.rebind(buffer, offset, count, reduction);
+            }
+            op = ringOp;
         }
-        return new RingAllReduce(buffer, offset, count, reduction, ctx.maxPayloadLength(), rank, worldSize);
+        op.target = this;
+        return op;
+    }
+
+    CollectiveOp newBarrier() {
+        return newAllReduce(barrierBuffer, 0, 1, Reduction.of(DataType.FLOAT32, ReduceOp.SUM, WireCompression.NONE));
+    }
+
+    /** The failure that ended this ring, or null while it is usable. Any thread. */
+    CollectiveException failure() {
+        return failure;
     }
 
     void submit(CollectiveOp op) {
         if (failure != null) {
-            op.future.completeExceptionally(new CollectiveException.Closed(
-                    "ring generation " + generation + " can no longer run collectives: " + failure.getMessage(), failure));
+            refuse(op);
             return;
         }
         pending.addLast(op);
+    }
+
+    private void refuse(CollectiveOp op) {
+        CollectiveException cause = failure;
+        finish(op, new CollectiveException.Closed(
+                "ring generation " + generation + " can no longer run collectives: " + cause.getMessage(), cause));
+    }
+
+    /** Completes an op's future, after handing the op back for reuse (callbacks may start the next one). */
+    private static void finish(CollectiveOp op, Throwable error) {
+        CompletableFuture<Void> future = op.future;
+        op.release();
+        RingState owner = op.target;
+        if (op instanceof RingAllReduce r) {
+            owner.idleRingOps.offer(r);
+        } else if (op instanceof DirectAllReduce d) {
+            owner.idleDirectOps.offer(d);
+        } else if (op instanceof HierarchicalAllReduce h) {
+            owner.idleHierarchicalOps.offer(h);
+        }
+        if (error == null) {
+            future.complete(null);
+        } else {
+            future.completeExceptionally(error);
+        }
     }
 
     int doWork(long nowNs) {
@@ -130,7 +233,7 @@ final class RingState {
             if (active.isComplete()) {
                 CollectiveOp done = active;
                 active = null;
-                done.future.complete(null);
+                finish(done, null);
                 return work + 1;
             }
             checkLiveness(nowNs);
@@ -141,9 +244,10 @@ final class RingState {
     }
 
     private void checkLiveness(long nowNs) {
-        ExclusivePublication successor = successorPublication();
-        if (!successor.isConnected()) {
-            throw peerLost(successorRank(), "the publication to it is no longer connected");
+        for (int peer = 0; peer < worldSize; peer++) {
+            if (topology.ringLink(rank, peer) && !publications[peer].isConnected()) {
+                throw peerLost(peer, "the publication to it is no longer connected");
+            }
         }
         if (nowNs - active.lastProgressNs > timeoutNs) {
             throw new CollectiveException.Timeout("rank " + rank + ": " + active.describe() + " in ring generation "
@@ -181,9 +285,10 @@ final class RingState {
      * Claims space for one frame in the successor's term buffer and writes its header; returns the payload's
      * address for the caller to fill, then {@link #commitClaim()}, or -1 when back-pressured.
      */
-    long claimFrame(CollectiveKind kind, Reduction reduction, long id, int step, int first, int count, int total) {
+    long claimFrame(ExclusivePublication publication, int peer, CollectiveKind kind, Reduction reduction, long id, int step,
+                    int first, int count, int total) {
         int payloadLength = count * reduction.wireElementSize();
-        long result = successorPublication().tryClaim(FrameHeader.LENGTH + payloadLength, claim);
+        long result = publication.tryClaim(FrameHeader.LENGTH + payloadLength, claim);
         if (result > 0) {
             MutableDirectBuffer termBuffer = claim.buffer();
             int offset = claim.offset();
@@ -194,7 +299,7 @@ final class RingState {
         if (result == Publication.BACK_PRESSURED || result == Publication.ADMIN_ACTION) {
             return -1;
         }
-        throw peerLost(successorRank(), "sending to it failed: " + Publication.errorString(result));
+        throw peerLost(peer, "sending to it failed: " + Publication.errorString(result));
     }
 
     /** The base object of the claimed term buffer (null: term buffers are mapped files). */
@@ -256,12 +361,13 @@ final class RingState {
         }
         failure = e;
         if (active != null) {
-            active.future.completeExceptionally(e);
+            CollectiveOp failed = active;
             active = null;
+            finish(failed, e);
         }
         CollectiveOp op;
         while ((op = pending.pollFirst()) != null) {
-            op.future.completeExceptionally(new CollectiveException.Closed(
+            finish(op, new CollectiveException.Closed(
                     "not run: an earlier collective in ring generation " + generation + " failed: " + e.getMessage(), e));
         }
     }

@@ -28,16 +28,36 @@ public final class SharedMemoryBudget {
      * direct-exchange publications and images.
      */
     public static long bytesPerRank(DataPlaneContext ctx, int worldSize) {
+        return DRIVER_BASE_BYTES + logBytesPerRank(ctx, worldSize);
+    }
+
+    /**
+     * The log buffers alone: a rank's ring publications (up to three with hierarchical all-reduce), the images of
+     * its predecessors' (UDP only: IPC images share the publisher's log), and the small direct-exchange ones.
+     */
+    static long logBytesPerRank(DataPlaneContext ctx, int worldSize) {
         ctx.conclude();
         if (worldSize <= 1) {
-            return DRIVER_BASE_BYTES;
+            return 0;
         }
-        boolean udp = ctx.parsedEndpoint().transport() == Endpoint.Transport.UDP;
-        long ring = 3L * ctx.termLength() + LOG_METADATA_BYTES;
-        long mesh = ctx.smallMessageThreshold() > 0 && worldSize > 2
+        boolean udp = ctx.parsedEndpoint().hasUdp();
+        // Hierarchical rings (up to three ring publications) need ranks on shared drivers; a rank with its own
+        // driver is a host of its own and only ever has the flat ring's.
+        long ringLinks = !ctx.embeddedDriver() && ctx.hierarchical() && worldSize >= 4 ? 3 : 1;
+        long ring = ringLinks * (3L * ctx.termLength() + LOG_METADATA_BYTES);
+        long mesh = ctx.usesMesh(worldSize)
                 ? (worldSize - 2) * (3L * ctx.meshTermLength() + LOG_METADATA_BYTES) : 0;
         long perDirection = ring + mesh;
-        return DRIVER_BASE_BYTES + (udp ? 2 * perDirection : perDirection);
+        return udp ? 2 * perDirection : perDirection;
+    }
+
+    /** Before a {@link SharedDriver} starts: room for the driver and every rank that will attach to it. */
+    static void checkSharedDriver(SharedDriver.Context driver) {
+        DataPlaneContext rank = new DataPlaneContext().endpoint("127.0.0.1:0").termLength(driver.termLength())
+                .sharedDriver(driver.directory()).checkSharedMemory(false);
+        long needed = DRIVER_BASE_BYTES + driver.ranksOnHost() * logBytesPerRank(rank, driver.worldSize());
+        requireFree(driver.directory(), needed, driver.ranksOnHost() + " ranks on one shared driver with "
+                + Sizes.format(driver.termLength()) + " terms in a world of " + driver.worldSize(), "the term length");
     }
 
     /**
@@ -48,9 +68,15 @@ public final class SharedMemoryBudget {
      */
     public static void check(DataPlaneContext ctx, int worldSize, int ranksOnHost) {
         ctx.conclude();
-        long perRank = bytesPerRank(ctx, worldSize);
-        long needed = perRank * Math.max(1, ranksOnHost);
-        File dir = new File(ctx.aeronDirectoryName()).getAbsoluteFile();
+        // On a shared driver the launcher checked for all its ranks; each rank checks its own logs still fit.
+        long needed = ctx.embeddedDriver() ? bytesPerRank(ctx, worldSize) * Math.max(1, ranksOnHost)
+                : logBytesPerRank(ctx, worldSize);
+        requireFree(ctx.aeronDirectoryName(), needed, (ranksOnHost > 1 ? ranksOnHost + " ranks" : "a rank") + " with "
+                + Sizes.format(ctx.termLength()) + " terms in a world of " + worldSize, ctx.key("term-length"));
+    }
+
+    private static void requireFree(String directory, long needed, String who, String termLengthSetting) {
+        File dir = new File(directory).getAbsoluteFile();
         File existing = dir;
         while (existing != null && !existing.exists()) {
             existing = existing.getParentFile();
@@ -66,11 +92,9 @@ public final class SharedMemoryBudget {
             throw new DataPlaneException("cannot read free space for the Aeron directory " + dir + ": " + e.getMessage(), e);
         }
         if (free < needed) {
-            throw new DataPlaneException(existing + " has " + Sizes.format(free) + " free; "
-                    + (ranksOnHost > 1 ? ranksOnHost + " ranks" : "a rank") + " with " + Sizes.format(ctx.termLength())
-                    + " terms in a world of " + worldSize + " need " + Sizes.format(needed)
-                    + ": mount a larger /dev/shm (Kubernetes: an emptyDir with medium Memory and a sizeLimit), "
-                    + "or lower ringtrain.aeron.term-length");
+            throw new DataPlaneException(existing + " has " + Sizes.format(free) + " free; " + who + " need "
+                    + Sizes.format(needed) + ": mount a larger /dev/shm (Kubernetes: an emptyDir with medium Memory and a"
+                    + " sizeLimit), or lower " + termLengthSetting);
         }
     }
 }

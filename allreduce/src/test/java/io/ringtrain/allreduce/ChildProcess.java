@@ -35,7 +35,13 @@ final class ChildProcess implements AutoCloseable {
     }
 
     static ChildProcess start(Class<?> mainClass, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return start(List.of(), mainClass, args);
+    }
+
+    /** A child whose command line starts with {@code prefix}, e.g. {@code ip netns exec <ns>}. */
+    static ChildProcess start(List<String> prefix, Class<?> mainClass, String... args) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(
                 ProcessHandle.current().info().command().orElse("java"),
                 "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx128m", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"), mainClass.getName()));

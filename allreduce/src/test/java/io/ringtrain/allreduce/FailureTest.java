@@ -79,7 +79,7 @@ class FailureTest {
              Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir))) {
             Communicator[] gen2 = TestRing.join(ring.planes, 2);
             Endpoint target = Endpoint.parse(ring.planes[0].endpoint());
-            ExclusivePublication stray = aeron.addExclusivePublication(target.channel(65504, 1 << 20), DataPlaneContext.DEFAULT_STREAM_ID);
+            ExclusivePublication stray = aeron.addExclusivePublication(target.udpChannel(65504, 1 << 20), DataPlaneContext.DEFAULT_STREAM_ID);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!stray.isConnected() && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
@@ -88,7 +88,7 @@ class FailureTest {
 
             int count = 1000;
             long droppedBefore = ring.planes[0].staleFramesDropped();
-            Reduction sum = new Reduction(DataType.FLOAT32, ReduceOp.SUM, WireCompression.NONE);
+            Reduction sum = Reduction.of(DataType.FLOAT32, ReduceOp.SUM, WireCompression.NONE);
             UnsafeBuffer frame = new UnsafeBuffer(ByteBuffer.allocateDirect(FrameHeader.LENGTH + count * 4));
             for (int i = 0; i < count; i++) {
                 frame.putFloat(FrameHeader.LENGTH + i * 4, 1000f);

@@ -2,9 +2,11 @@ package io.ringtrain.allreduce;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -51,41 +53,82 @@ class MultiProcessTest {
         }
     }
 
+    /** Peer timeout far below the collective timeout, so only peer-death detection can fail the survivors in time. */
+    private static final Duration PEER_TIMEOUT = Duration.ofSeconds(1);
+    private static final Duration COLLECTIVE_TIMEOUT = Duration.ofSeconds(30);
+
     @Test
-    void killedRankFailsCollectiveWithinTimeout() throws Exception {
-        try (ChildProcess victim = ChildProcess.start(RankProcess.class); TestRing survivors = TestRing.udp(2)) {
-            // One more ring, of the two survivors plus the victim, at generation 2.
-            List<String> ring = List.of(survivors.planes[0].endpoint(), survivors.planes[1].endpoint(), victim.expect("ENDPOINT", 60));
-            victim.send("RING " + String.join(",", ring) + " 2 " + COUNT + " 1000 2");
-            List<CompletableFuture<Communicator>> joins = new ArrayList<>();
-            for (int r = 0; r < 2; r++) {
-                int rank = r;
-                joins.add(CompletableFuture.supplyAsync(() -> survivors.planes[rank].join(2, rank, ring)));
-            }
-            Communicator[] comms = {joins.get(0).get(30, TimeUnit.SECONDS), joins.get(1).get(30, TimeUnit.SECONDS)};
+    void killedRankFailsItsPeersWithPeerLostWithinThePeerTimeout() throws Exception {
+        try (ChildProcess victim = ChildProcess.start(RankProcess.class, "" + PEER_TIMEOUT.toMillis(), "" + COLLECTIVE_TIMEOUT.toMillis());
+             TestRing survivors = TestRing.udp(2, ctx -> ctx.peerTimeout(PEER_TIMEOUT).collectiveTimeout(COLLECTIVE_TIMEOUT))) {
+            Communicator[] comms = ringWithVictim(survivors, victim, 2);
             UnsafeBuffer[] buffers = {new UnsafeBuffer(ByteBuffer.allocateDirect(COUNT * 4)), new UnsafeBuffer(ByteBuffer.allocateDirect(COUNT * 4))};
-            // Run a couple of healthy iterations, then kill the victim while collectives are in flight.
             for (int it = 0; it < 2; it++) {
                 runTogether(comms, buffers).get(30, TimeUnit.SECONDS);
             }
             victim.expect("ITERATION 1", 30);
-            CompletableFuture<Void> inFlight = runTogether(comms, buffers);
             long killedAt = System.nanoTime();
             victim.kill();
-            Throwable failure = null;
-            try {
-                for (int it = 0; it < 100 && failure == null; it++) {
-                    inFlight.get(20, TimeUnit.SECONDS);
-                    inFlight = runTogether(comms, buffers);
-                }
-            } catch (java.util.concurrent.ExecutionException e) {
-                failure = e.getCause();
-            }
+            Throwable failure = firstFailure(comms, buffers);
             double seconds = (System.nanoTime() - killedAt) / 1e9;
-            System.out.printf("survivors failed %.2f s after SIGKILL: %s%n", seconds, failure);
-            assertInstanceOf(CollectiveException.class, failure, "survivors must fail with a typed error, got " + failure);
-            assertTrue(seconds < 5 + 3, "survivors must fail within the 5 s collective timeout (+ margin), took " + seconds + " s");
+            System.out.printf("survivors failed %.2f s after SIGKILL (peer timeout %s): %s%n", seconds, PEER_TIMEOUT, failure);
+            CollectiveException.PeerLost lost = assertInstanceOf(CollectiveException.PeerLost.class, failure,
+                    "a dead peer must be reported as PeerLost, not as a timeout or a generic failure");
+            assertEquals(2, lost.peerRank(), "the lost peer is the killed rank");
+            assertTrue(seconds < PEER_TIMEOUT.toSeconds() + 2.5,
+                    "survivors must fail within the peer timeout (+ margin for a loaded host), took " + seconds + " s");
         }
+    }
+
+    @Test
+    void survivorsFormTheNextGenerationAtOnceWithoutWaitingForTheDeadPeer() throws Exception {
+        try (ChildProcess victim = ChildProcess.start(RankProcess.class, "" + PEER_TIMEOUT.toMillis(), "" + COLLECTIVE_TIMEOUT.toMillis());
+             TestRing survivors = TestRing.udp(2, ctx -> ctx.peerTimeout(PEER_TIMEOUT).collectiveTimeout(COLLECTIVE_TIMEOUT))) {
+            Communicator[] comms = ringWithVictim(survivors, victim, 2);
+            UnsafeBuffer[] buffers = {new UnsafeBuffer(ByteBuffer.allocateDirect(COUNT * 4)), new UnsafeBuffer(ByteBuffer.allocateDirect(COUNT * 4))};
+            runTogether(comms, buffers).get(30, TimeUnit.SECONDS);
+            victim.expect("ITERATION 0", 30);
+            // Kill mid-collective: generation 2 breaks with frames in flight and the victim's images still around.
+            CompletableFuture<Void> inFlight = runTogether(comms, buffers);
+            victim.kill();
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> inFlight.get(30, TimeUnit.SECONDS));
+
+            long start = System.nanoTime();
+            Communicator[] next = TestRing.join(survivors.planes, 3);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.printf("generation 3 of the 2 survivors formed in %.3f s%n", seconds);
+            assertTrue(seconds < 2, "forming the next generation must not wait on the dead peer (connect timeout 10 s), took "
+                    + seconds + " s");
+            for (int r = 0; r < 2; r++) {
+                for (int i = 0; i < COUNT; i++) {
+                    buffers[r].putFloat(i * 4, r + 1);
+                }
+            }
+            runTogether(next, buffers).get(30, TimeUnit.SECONDS);
+            assertEquals(3f, buffers[0].getFloat(0));
+            assertEquals(3f, buffers[1].getFloat((COUNT - 1) * 4));
+        }
+    }
+
+    /** The two survivors plus the victim process, as ring {@code generation} of three. */
+    private static Communicator[] ringWithVictim(TestRing survivors, ChildProcess victim, int generation) throws Exception {
+        List<String> ring = List.of(survivors.planes[0].endpoint(), survivors.planes[1].endpoint(), victim.expect("ENDPOINT", 60));
+        victim.send("RING " + String.join(",", ring) + " 2 " + COUNT + " 1000 " + generation);
+        return TestRing.join(survivors.planes, ring, generation);
+    }
+
+    /** Keeps running collectives until one fails; returns what it failed with (bounded: 100 rounds, 20 s each). */
+    private static Throwable firstFailure(Communicator[] comms, UnsafeBuffer[] buffers) throws Exception {
+        CompletableFuture<Void> inFlight = runTogether(comms, buffers);
+        for (int it = 0; it < 100; it++) {
+            try {
+                inFlight.get(20, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                return e.getCause();
+            }
+            inFlight = runTogether(comms, buffers);
+        }
+        return null;
     }
 
     private static CompletableFuture<Void> runTogether(Communicator[] comms, UnsafeBuffer[] buffers) {

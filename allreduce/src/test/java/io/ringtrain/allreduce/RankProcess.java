@@ -12,7 +12,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A rank in its own JVM, for tests that need a real separate process (checksums across processes, SIGKILL).
  * Prints {@code ENDPOINT <e>}, reads {@code RING <e0,e1,...> <rank> <count> <iterations> <generation>} from stdin, then runs
  * that many all-reduces of {@code count} floats holding {@code rank + 1}, printing {@code ITERATION <i> <sum of
- * result>} after each, and {@code DONE} at the end.
+ * result>} after each, and {@code DONE} at the end. Arguments: {@code [peer-timeout-ms collective-timeout-ms
+ * [shared-driver-directory]]}.
  */
 public final class RankProcess {
     private RankProcess() {
@@ -21,6 +22,12 @@ public final class RankProcess {
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         DataPlaneContext ctx = TestRing.testContext().endpoint("127.0.0.1:0").collectiveTimeout(Duration.ofSeconds(5));
+        if (args.length >= 2) {
+            ctx.peerTimeout(Duration.ofMillis(Long.parseLong(args[0]))).collectiveTimeout(Duration.ofMillis(Long.parseLong(args[1])));
+        }
+        if (args.length >= 3) {
+            ctx.sharedDriver(args[2]);
+        }
         try (DataPlane plane = DataPlane.launch(ctx)) {
             System.out.println("ENDPOINT " + plane.endpoint());
             System.out.flush();

@@ -74,6 +74,11 @@ public final class TestRing implements AutoCloseable {
         for (DataPlane p : planes) {
             endpoints.add(p.endpoint());
         }
+        return join(planes, endpoints, generation);
+    }
+
+    /** Plane r joins as rank r of a ring that may list more ranks (in other processes) after the planes. */
+    public static Communicator[] join(DataPlane[] planes, List<String> endpoints, int generation) {
         List<CompletableFuture<Communicator>> joins = new ArrayList<>();
         for (int r = 0; r < planes.length; r++) {
             int rank = r;

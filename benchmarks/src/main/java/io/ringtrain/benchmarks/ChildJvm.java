@@ -24,7 +24,13 @@ public final class ChildJvm implements AutoCloseable {
 
     public static ChildJvm start(String name, List<String> jvmOptions, String mainClass, List<String> args, Path logDir)
             throws IOException {
-        List<String> command = new ArrayList<>();
+        return start(List.of(), name, jvmOptions, mainClass, args, logDir);
+    }
+
+    /** A child whose command line starts with {@code prefix}, e.g. {@code ip netns exec <namespace>}. */
+    public static ChildJvm start(List<String> prefix, String name, List<String> jvmOptions, String mainClass, List<String> args,
+                                 Path logDir) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
         command.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
         command.add("--add-exports");
         command.add("java.base/jdk.internal.misc=ALL-UNNAMED");

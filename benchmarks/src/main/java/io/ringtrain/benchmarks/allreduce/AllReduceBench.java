@@ -1,6 +1,7 @@
 package io.ringtrain.benchmarks.allreduce;
 
 import io.ringtrain.allreduce.DataPlaneContext;
+import io.ringtrain.allreduce.NetnsHosts;
 import io.ringtrain.allreduce.SharedDriver;
 import io.ringtrain.allreduce.SharedMemoryBudget;
 import io.ringtrain.allreduce.Sizes;
@@ -67,6 +68,33 @@ public final class AllReduceBench implements Callable<Integer> {
             + " instead of each one from a barrier (the latency of one collective when all ranks arrive together).")
     boolean backToBack;
 
+    @Option(names = "--hosts", description = "local (every rank on this host's loopback) or netns (every rank a host of"
+            + " its own: a network namespace on a virtual switch; needs root). Default: ${DEFAULT-VALUE}.")
+    String hosts = "local";
+
+    @Option(names = "--link-rate", description = "With --hosts netns: shape every host's link to this rate with tbf (tc"
+            + " syntax, e.g. 1gbit, 100mbit) and report busbw against it.")
+    String linkRate;
+
+    @Option(names = "--broadcast-size", description = "Also time a broadcast of this many bytes from rank 0 (state transfer"
+            + " to a joining worker); 0 skips it. Default: ${DEFAULT-VALUE}.")
+    String broadcastSize = "64M";
+
+    @Option(names = "--iterations", description = "Timed iterations per size (0: 100 for small sizes down to 5 for"
+            + " the largest). Default: ${DEFAULT-VALUE}.")
+    int iterations;
+
+    @Option(names = "--warmup", description = "Least warm-up time before the first size, so the JIT is done compiling"
+            + " the data path before timing starts. Default: ${DEFAULT-VALUE}.")
+    String warmup = "3s";
+
+    @Option(names = "--profile", description = "Profile every rank's timed iterations with async-profiler: cpu, wall,"
+            + " alloc or lock. Collapsed stacks go to --profile-dir, one file per rank and size.")
+    String profile;
+
+    @Option(names = "--profile-dir", description = "Where --profile writes. Default: ${DEFAULT-VALUE}.")
+    Path profileDir = Path.of("profiles");
+
     @Option(names = "--csv", description = "Also write the table as CSV to this file.")
     Path csv;
 
@@ -77,7 +105,28 @@ public final class AllReduceBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BenchSettings s = BenchSettings.validate(world, sizes, transport, op, dtype, compression, termLength, p2pSize);
+        BenchSettings s = BenchSettings.validate(world, sizes, transport, op, dtype, compression, termLength, p2pSize,
+                iterations, warmup, profile, hosts, linkRate, broadcastSize);
+        NetnsHosts net = null;
+        if (s.netns()) {
+            java.util.Optional<String> reason = NetnsHosts.unavailableReason();
+            if (reason.isPresent()) {
+                System.err.println("--hosts netns is not possible here: " + reason.get());
+                return 2;
+            }
+            NetnsHosts.deleteLeftovers();
+            net = NetnsHosts.create(world, linkRate);
+        }
+        try {
+            return run(s, net);
+        } finally {
+            if (net != null) {
+                net.close();
+            }
+        }
+    }
+
+    private int run(BenchSettings s, NetnsHosts net) throws Exception {
         Path logs = Files.createTempDirectory("ringtrain-bench-");
         String driverDirectory = s.ipc() ? SharedDriver.defaultDirectory() : null;
         if (s.ipc()) {
@@ -89,8 +138,9 @@ public final class AllReduceBench implements Callable<Integer> {
         List<ChildJvm> ranks = new ArrayList<>();
         long started = System.nanoTime();
         try {
-            out.printf(Locale.ROOT, "# ringtrain all-reduce: %d rank processes, %s (term %s), %s, %s %s%s, logs in %s%n", world,
-                    transport, io.ringtrain.allreduce.Sizes.format(s.termLength()),
+            out.printf(Locale.ROOT, "# ringtrain all-reduce: %d rank processes, %s%s (term %s), %s, %s %s%s, logs in %s%n", world,
+                    transport, net == null ? "" : " between network-namespace hosts" + (linkRate == null ? ""
+                            : " on " + linkRate + " links (tbf)"), io.ringtrain.allreduce.Sizes.format(s.termLength()),
                     backToBack ? "back to back" : "each iteration from a barrier",
                     s.type().name().toLowerCase(Locale.ROOT), s.op().name().toLowerCase(Locale.ROOT),
                     s.compression() == WireCompression.NONE ? "" : ", bf16 on the wire", logs);
@@ -98,8 +148,11 @@ public final class AllReduceBench implements Callable<Integer> {
             for (int r = 0; r < world; r++) {
                 RankProtocol.RankArgs args = new RankProtocol.RankArgs(r, world, s.sizes(), s.ipc(),
                         driver == null ? null : driver.directory(), s.op(), s.type(), s.compression(), mtu, s.termLength(),
-                        world >= 2 ? s.p2pBytes() : 0, backToBack);
-                ChildJvm rank = ChildJvm.start("rank-" + r, rankJvmOptions(s), RankMain.class.getName(), args.toArgs(), logs);
+                        world >= 2 ? s.p2pBytes() : 0, backToBack, profile,
+                        profile == null ? null : profileDir.toAbsolutePath().toString(), s.iterations(), s.warmupMillis(),
+                        net == null ? "127.0.0.1" : net.address(r), s.broadcastBytes());
+                ChildJvm rank = ChildJvm.start(net == null ? List.of() : net.inHost(r, List.of()), "rank-" + r,
+                        rankJvmOptions(s), RankMain.class.getName(), args.toArgs(), logs);
                 ranks.add(rank);
                 lines.add(readLines(rank));
             }
@@ -118,7 +171,7 @@ public final class AllReduceBench implements Callable<Integer> {
                 out.printf(Locale.ROOT, "# point-to-point (rank 0 -> rank 1, %s, one stream): %.3f GB/s%n",
                         Sizes.format(s.p2pBytes()), p2p);
             }
-            ResultTable table = new ResultTable(world, s.type(), s.op(), p2p);
+            ResultTable table = new ResultTable(world, s.type(), s.op(), p2p).linkRate(s.linkGbPerSecond());
             out.println(table.header());
             for (long size : s.sizes()) {
                 List<RankProtocol.SizeResult> perRank = new ArrayList<>();
@@ -126,6 +179,13 @@ public final class AllReduceBench implements Callable<Integer> {
                     perRank.add(RankProtocol.parseResult(expect(ranks.get(r), lines.get(r), RankProtocol.RESULT, 900)));
                 }
                 out.println(table.add(size, perRank));
+            }
+            if (world >= 2 && s.broadcastBytes() > 0) {
+                List<long[]> perRank = new ArrayList<>();
+                for (int r = 0; r < world; r++) {
+                    perRank.add(RankProtocol.parseBroadcast(expect(ranks.get(r), lines.get(r), RankProtocol.BROADCAST, 900)));
+                }
+                out.println(table.broadcast(s.broadcastBytes(), perRank));
             }
             for (ChildJvm rank : ranks) {
                 int code = rank.awaitExit(60);
@@ -157,7 +217,7 @@ public final class AllReduceBench implements Callable<Integer> {
 
     private List<String> rankJvmOptions(BenchSettings s) {
         long largest = Arrays.stream(s.sizes()).max().orElse(0);
-        long direct = Math.max(largest, s.p2pBytes()) + (256L << 20);
+        long direct = Math.max(Math.max(largest, s.p2pBytes()), s.broadcastBytes()) + (256L << 20);
         List<String> options = new ArrayList<>(List.of("-Xms64m", "-Xmx256m", "-XX:MaxDirectMemorySize=" + direct,
                 "-XX:+UseSerialGC", "-Xss1m"));
         options.addAll(rankJvmOptions);

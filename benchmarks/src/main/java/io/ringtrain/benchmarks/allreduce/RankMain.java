@@ -4,6 +4,7 @@ import io.ringtrain.allreduce.Communicator;
 import io.ringtrain.allreduce.DataPlane;
 import io.ringtrain.allreduce.DataPlaneContext;
 import io.ringtrain.allreduce.DataType;
+import io.ringtrain.allreduce.ReduceOp;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -28,7 +29,7 @@ public final class RankMain {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         DataPlaneContext ctx = new DataPlaneContext()
-                .endpoint(a.ipc() ? "ipc:" + (2000 + a.rank()) : "127.0.0.1:0")
+                .endpoint(a.ipc() ? "ipc:" + (2000 + a.rank()) : a.address() + ":0")
                 .ranksOnHost(a.world())
                 .threadName("rank-" + a.rank());
         if (a.ipc()) {
@@ -47,12 +48,46 @@ public final class RankMain {
                 out.println(RankProtocol.p2pLine(pointToPoint(plane, a, ring)));
             }
             Communicator comm = plane.join(2, a.rank(), ring);
+            boolean first = true;
             for (long size : a.sizes()) {
-                out.println(RankProtocol.resultLine(size, runSize(comm, a, (int) size)));
+                out.println(RankProtocol.resultLine(size, runSize(comm, a, (int) size, first)));
+                first = false;
+            }
+            if (a.broadcastBytes() > 0) {
+                out.println(RankProtocol.broadcastLine(a.broadcastBytes(), broadcast(comm, a.broadcastBytes())));
             }
             comm.barrier().get(60, TimeUnit.SECONDS);
             System.err.println("driver counters: " + plane.driverCounters());
         }
+    }
+
+    /**
+     * Broadcast from rank 0 to every rank, as a joining or lagging worker receives the state: each iteration
+     * from a barrier, the root's bytes differing by iteration and checked on every rank after it.
+     */
+    private static long[] broadcast(Communicator comm, int bytes) throws Exception {
+        UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(bytes));
+        int iterations = RankProtocol.timedIterations(bytes);
+        long[] times = new long[iterations];
+        for (int it = -2; it < iterations; it++) {
+            if (comm.rank() == 0) {
+                buffer.setMemory(0, bytes, (byte) (it + 3));
+            }
+            comm.barrier().get(60, TimeUnit.SECONDS);
+            long start = System.nanoTime();
+            comm.broadcast(buffer, 0, bytes, 0).get(300, TimeUnit.SECONDS);
+            long elapsed = System.nanoTime() - start;
+            if (it >= 0) {
+                times[it] = elapsed;
+            }
+            for (int i = 0; i < bytes; i += 4093) {
+                if (buffer.getByte(i) != (byte) (it + 3)) {
+                    throw new IllegalStateException("broadcast iteration " + it + ": byte " + i + " on rank " + comm.rank()
+                            + " is " + buffer.getByte(i) + ", expected " + (byte) (it + 3));
+                }
+            }
+        }
+        return times;
     }
 
     /** One-way stream from rank 0 to rank 1 over a 2-rank ring: the transport's own ceiling. */
@@ -74,26 +109,82 @@ public final class RankMain {
         return best;
     }
 
-    /** Validated iterations per size, after the timed ones: enough to catch a stale or misplaced chunk. */
-    private static final int VALIDATED_ITERATIONS = 2;
-
-    private static RankProtocol.SizeResult runSize(Communicator comm, RankProtocol.RankArgs a, int bytes) throws Exception {
-        DataType type = a.dataType();
-        int count = bytes / type.size();
-        UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(bytes, 8)));
-        int iterations = RankProtocol.timedIterations(bytes);
-        long[] times = new long[iterations];
-
-        // Zeros stay zeros under every op, so values never overflow however often they are reduced.
-        buffer.setMemory(0, buffer.capacity(), (byte) 0);
-        for (int it = 0; it < RankProtocol.warmupIterations(bytes); it++) {
-            comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
+    private static RankProtocol.SizeResult runSize(Communicator comm, RankProtocol.RankArgs a, int bytes, boolean first)
+            throws Exception {
+        SizeRun run = new SizeRun(comm, a, bytes);
+        int iterations = a.iterations() > 0 ? a.iterations() : RankProtocol.timedIterations(bytes);
+        if (a.backToBack()) {
+            iterations = Math.min(iterations, ExpectedValues.maxChainedIterations(a.op(), comm.worldSize()));
+        }
+        // Warm-up runs exactly what is timed, so the JIT has compiled that (and not some other loop) when timing
+        // starts; before the first size it also lasts long enough for the JIT to finish with the data path, which
+        // on a small host takes seconds of compiling while the ranks compete with it for the cores.
+        int warmup = RankProtocol.warmupIterations(bytes);
+        // Warm-up records its times too: a branch the JIT never saw taken would deoptimise the loop when timing starts.
+        long[] scratch = new long[iterations];
+        TimedSection.contextSwitches();
+        run.iterations(Math.min(warmup, iterations), Math.max(1, warmup / Math.max(1, iterations)), scratch);
+        if (first) {
+            UnsafeBuffer flag = new UnsafeBuffer(ByteBuffer.allocateDirect(Float.BYTES));
+            long start = System.nanoTime();
+            long nanos = TimeUnit.MILLISECONDS.toNanos(a.warmupMillis());
+            while (true) {
+                // Rank 0's clock decides for everyone, so every rank runs the same number of collectives.
+                flag.putFloat(0, comm.rank() == 0 && System.nanoTime() - start < nanos ? 1f : 0f);
+                comm.allReduce(flag, 0, 1, DataType.FLOAT32, ReduceOp.MAX).get(60, TimeUnit.SECONDS);
+                if (flag.getFloat(0) == 0f) {
+                    break;
+                }
+                run.iterations(Math.min(10, iterations), 1, scratch);
+            }
         }
         comm.barrier().get(60, TimeUnit.SECONDS);
+        TimedSection section = new TimedSection(a.profileEvent(), a.profileEvent() == null ? null
+                : java.nio.file.Path.of(a.profileDirectory(), "w" + a.world() + "-" + (a.ipc() ? "ipc" : "udp") + "-" + bytes
+                + "-rank" + a.rank() + "-" + a.profileEvent() + ".collapsed"));
+        section.start();
         long cpuStart = processCpuNanos();
-        if (a.backToBack()) {
-            // Back to back, as a training loop issues them: an iteration ends on a rank once every rank's data
-            // has reached it, so consecutive completions keep the ranks in step.
+        long[] times = new long[iterations];
+        long wrong = run.iterations(iterations, 1, times);
+        long cpu = processCpuNanos() - cpuStart;
+        long switches = section.stop();
+        comm.barrier().get(60, TimeUnit.SECONDS);
+        return new RankProtocol.SizeResult(run.count, times, wrong, cpu, switches);
+    }
+
+    /** The timed loop of one size, also run (untimed) to warm up. */
+    private static final class SizeRun {
+        final Communicator comm;
+        final RankProtocol.RankArgs a;
+        final DataType type;
+        final int count;
+        final UnsafeBuffer buffer;
+
+        SizeRun(Communicator comm, RankProtocol.RankArgs a, int bytes) {
+            this.comm = comm;
+            this.a = a;
+            this.type = a.dataType();
+            this.count = bytes / type.size();
+            this.buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(bytes, 8)));
+        }
+
+        /** {@code rounds} times {@code iterations} all-reduces, each one's time in {@code times}; returns the wrong elements. */
+        long iterations(int iterations, int rounds, long[] times) throws Exception {
+            long wrong = 0;
+            for (int round = 0; round < rounds; round++) {
+                wrong += a.backToBack() ? backToBack(iterations, times) : fromBarriers(iterations, times);
+            }
+            return wrong;
+        }
+
+        /**
+         * Back to back, as a training loop issues them: an iteration ends on a rank once every rank's data has
+         * reached it, so consecutive completions keep the ranks in step. Each iteration reduces the previous
+         * result, so the last one is checked against the closed form.
+         */
+        private long backToBack(int iterations, long[] times) throws Exception {
+            ExpectedValues.fill(buffer, count, type, comm.rank(), 0);
+            comm.barrier().get(60, TimeUnit.SECONDS);
             long previous = System.nanoTime();
             for (int it = 0; it < iterations; it++) {
                 comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
@@ -101,29 +192,26 @@ public final class RankMain {
                 times[it] = now - previous;
                 previous = now;
             }
-        } else {
-            // Each iteration on its own: every rank enters it from a barrier, so an iteration's slowest rank is
-            // the collective's latency when all ranks arrive together.
+            return ExpectedValues.countWrongChained(buffer, count, type, a.op(), comm.worldSize(), iterations, a.compression());
+        }
+
+        /**
+         * Each iteration on its own: every rank enters it from a barrier, so an iteration's slowest rank is the
+         * collective's latency when all ranks arrive together. The data differs by rank, element and iteration;
+         * it is written before and checked after each timed all-reduce, outside the timing.
+         */
+        private long fromBarriers(int iterations, long[] times) throws Exception {
+            long wrong = 0;
             for (int it = 0; it < iterations; it++) {
+                ExpectedValues.fill(buffer, count, type, comm.rank(), it);
                 comm.barrier().get(60, TimeUnit.SECONDS);
                 long start = System.nanoTime();
                 comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
                 times[it] = System.nanoTime() - start;
+                wrong += ExpectedValues.countWrong(buffer, count, type, a.op(), comm.worldSize(), it, a.compression());
             }
+            return wrong;
         }
-        long cpu = processCpuNanos() - cpuStart;
-        comm.barrier().get(60, TimeUnit.SECONDS);
-
-        // Validated: values that differ by rank, element and iteration, checked once every rank is done.
-        long wrong = 0;
-        for (int it = 0; it < VALIDATED_ITERATIONS; it++) {
-            ExpectedValues.fill(buffer, count, type, comm.rank(), it);
-            comm.barrier().get(60, TimeUnit.SECONDS);
-            comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
-            comm.barrier().get(60, TimeUnit.SECONDS);
-            wrong += ExpectedValues.countWrong(buffer, count, type, a.op(), comm.worldSize(), it, a.compression());
-        }
-        return new RankProtocol.SizeResult(count, Arrays.stream(times).toArray(), wrong, cpu);
     }
 
     private static long processCpuNanos() {

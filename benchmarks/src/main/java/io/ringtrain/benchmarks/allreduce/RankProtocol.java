@@ -18,6 +18,7 @@ final class RankProtocol {
     static final String RING = "RING ";
     static final String P2P = "P2P ";
     static final String RESULT = "RESULT ";
+    static final String BROADCAST = "BROADCAST ";
 
     private RankProtocol() {
     }
@@ -37,15 +38,22 @@ final class RankProtocol {
 
     /** Arguments of a rank process, as the harness passes them on its command line. */
     record RankArgs(int rank, int world, long[] sizes, boolean ipc, String driverDirectory, ReduceOp op, DataType dataType,
-                    WireCompression compression, int mtu, int termLength, int p2pBytes, boolean backToBack) {
+                    WireCompression compression, int mtu, int termLength, int p2pBytes, boolean backToBack,
+                    String profileEvent, String profileDirectory, int iterations, long warmupMillis, String address,
+                    int broadcastBytes) {
 
         List<String> toArgs() {
             List<String> args = new ArrayList<>();
             args.addAll(List.of("--rank", "" + rank, "--world", "" + world, "--sizes", join(sizes), "--transport", ipc ? "ipc" : "udp",
                     "--op", op.name(), "--dtype", dataType.name(), "--compression", compression.name(), "--mtu", "" + mtu,
-                    "--term", "" + termLength, "--p2p-bytes", "" + p2pBytes, "--back-to-back", "" + backToBack));
+                    "--term", "" + termLength, "--p2p-bytes", "" + p2pBytes, "--back-to-back", "" + backToBack,
+                    "--iterations", "" + iterations, "--warmup-ms", "" + warmupMillis, "--address", address,
+                    "--broadcast-bytes", "" + broadcastBytes));
             if (driverDirectory != null) {
                 args.addAll(List.of("--driver-dir", driverDirectory));
+            }
+            if (profileEvent != null) {
+                args.addAll(List.of("--profile", profileEvent, "--profile-dir", profileDirectory));
             }
             return args;
         }
@@ -60,15 +68,18 @@ final class RankProtocol {
                     "ipc".equals(m.get("--transport")), m.get("--driver-dir"), ReduceOp.valueOf(m.get("--op")),
                     DataType.valueOf(m.get("--dtype")), WireCompression.valueOf(m.get("--compression")),
                     Integer.parseInt(m.get("--mtu")), Integer.parseInt(m.get("--term")), Integer.parseInt(m.get("--p2p-bytes")),
-                    Boolean.parseBoolean(m.get("--back-to-back")));
+                    Boolean.parseBoolean(m.get("--back-to-back")), m.get("--profile"), m.get("--profile-dir"),
+                    Integer.parseInt(m.get("--iterations")), Long.parseLong(m.get("--warmup-ms")), m.get("--address"),
+                    Integer.parseInt(m.get("--broadcast-bytes")));
         }
     }
 
     /**
      * What a rank measured for one size: every timed iteration, how many elements were wrong, and the CPU time
-     * its process used during the timed iterations (all threads), to tell CPU-bound from waiting.
+     * its process used during the timed iterations (all threads), to tell CPU-bound from waiting, and the context
+     * switches of all its threads during them (wake-ups and preemptions).
      */
-    record SizeResult(int count, long[] iterationNanos, long wrong, long cpuNanos) {
+    record SizeResult(int count, long[] iterationNanos, long wrong, long cpuNanos, long contextSwitches) {
     }
 
     static String endpointLine(String endpoint) {
@@ -86,18 +97,28 @@ final class RankProtocol {
         return List.of(line.substring(RING.length()).split(","));
     }
 
+    static String broadcastLine(int bytes, long[] iterationNanos) {
+        return BROADCAST + bytes + " " + join(iterationNanos);
+    }
+
+    static long[] parseBroadcast(String rest) {
+        String[] f = rest.split(" ", 2);
+        return parseLongs(f.length > 1 ? f[1] : "");
+    }
+
     static String p2pLine(double gbPerSecond) {
         return P2P + gbPerSecond;
     }
 
     static String resultLine(long size, SizeResult r) {
-        return RESULT + size + " " + r.count() + " " + r.wrong() + " " + r.cpuNanos() + " " + join(r.iterationNanos());
+        return RESULT + size + " " + r.count() + " " + r.wrong() + " " + r.cpuNanos() + " " + r.contextSwitches() + " "
+                + join(r.iterationNanos());
     }
 
     static SizeResult parseResult(String rest) {
-        String[] f = rest.split(" ", 5);
-        return new SizeResult(Integer.parseInt(f[1]), parseLongs(f.length > 4 ? f[4] : ""), Long.parseLong(f[2]),
-                Long.parseLong(f[3]));
+        String[] f = rest.split(" ", 6);
+        return new SizeResult(Integer.parseInt(f[1]), parseLongs(f.length > 5 ? f[5] : ""), Long.parseLong(f[2]),
+                Long.parseLong(f[3]), Long.parseLong(f[4]));
     }
 
     static long[] parseLongs(String csv) {
