@@ -32,6 +32,11 @@ final class LocalCommand implements Callable<Integer> {
             description = "Worker processes that exit before the run ends are started again, at most N times in all; 0: never. Default: ${DEFAULT-VALUE}")
     int maxRestarts;
 
+    @Option(names = "--transport", paramLabel = "ipc|udp", defaultValue = "ipc",
+            description = "ipc: the workers share one media driver and exchange over shared memory; udp: each its own driver,"
+                    + " over UDP on 127.0.0.1, as pods on separate hosts. Default: ${DEFAULT-VALUE}")
+    String transport;
+
     @Option(names = "--rendezvous-timeout", paramLabel = "DURATION",
             description = "How long the run waits for its workers, at the start and when paused below --min-workers, before it fails. Default: ${DEFAULT-VALUE}")
     java.time.Duration rendezvousTimeout;
@@ -62,6 +67,7 @@ final class LocalCommand implements Callable<Integer> {
         RunOptions.require(workers >= 1, "--workers must be at least 1, got " + workers);
         RunOptions.require(workers <= 64, "--workers " + workers + " is more than one machine should run; use at most 64");
         RunOptions.require(minWorkers >= 1 && minWorkers <= workers, "--min-workers must be 1 to --workers (" + workers + "), got " + minWorkers);
+        RunOptions.require(transport.equals("ipc") || transport.equals("udp"), "--transport must be ipc or udp, got '" + transport + "'");
         RunOptions.require(maxRestarts >= 0, "--max-restarts must be 0 (never restart) or more, got " + maxRestarts);
         RunOptions.require(checkpointBeforeLeave >= 0, "--checkpoint-before-leave must be 0 (off) or a number of steps, got " + checkpointBeforeLeave);
         RunSettings settings = run.toRunSettings(cli.config, cli.sessions);
@@ -73,6 +79,7 @@ final class LocalCommand implements Callable<Integer> {
         CoordinatorContext coordinator = CoordinatorContext.fromConfig(cli.config).minWorkers(minWorkers).maxWorkers(workers).initialWorkers(workers)
                 .checkpointBeforeLeave(checkpointBeforeLeave).rendezvousTimeout(rendezvousTimeout).resume(run.resume).conclude();
         return new LocalRun(cli.config, cli.commits.apply(settings), cli.out, cli.err).run(new LocalRun.Plan(
-                settings, coordinator, coordinatorPort, workers, maxRestarts, logDir, workerJvmOptions, summary));
+                settings, coordinator, coordinatorPort, workers, maxRestarts,
+                LocalRun.Transport.valueOf(transport.toUpperCase(java.util.Locale.ROOT)), logDir, workerJvmOptions, summary));
     }
 }

@@ -1,6 +1,8 @@
 package io.ringtrain.coordinator.local;
 
 import com.typesafe.config.Config;
+import io.ringtrain.allreduce.DataPlaneContext;
+import io.ringtrain.allreduce.SharedDriver;
 import io.ringtrain.coordinator.CheckpointCommits;
 import io.ringtrain.coordinator.CoordinatorContext;
 import io.ringtrain.coordinator.RunEvent;
@@ -39,7 +41,15 @@ public final class LocalRun {
 
     /** What to run. */
     public record Plan(RunSettings run, CoordinatorContext coordinator, int coordinatorPort, int workers, int maxRestarts,
-                       Path logDir, List<String> workerJvmOptions, Optional<Path> summaryJson) {
+                       Transport transport, Path logDir, List<String> workerJvmOptions, Optional<Path> summaryJson) {
+    }
+
+    /** How the workers of this machine exchange frames. */
+    public enum Transport {
+        /** One shared media driver in the launcher; workers exchange over shared memory (IPC): the default. */
+        IPC,
+        /** Each worker its own embedded driver, exchanging over UDP on 127.0.0.1, as pods on separate hosts do. */
+        UDP
     }
 
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
@@ -93,8 +103,10 @@ public final class LocalRun {
             }
         }, "ringtrain-local-shutdown");
         Runtime.getRuntime().addShutdownHook(onCtrlC);
+        Optional<SharedDriver> driver = Optional.empty();
         try {
-            Launch launch = new Launch(plan, coordinator, runDir);
+            driver = plan.transport() == Transport.IPC ? Optional.of(sharedDriver(plan)) : Optional.empty();
+            Launch launch = new Launch(plan, coordinator, runDir, driver.map(SharedDriver::directory));
             for (int i = 0; i < plan.workers(); i++) {
                 launch.start("worker-" + i, i, runDir.resolve("worker-" + i + ".log"));
             }
@@ -110,7 +122,21 @@ public final class LocalRun {
                     // The hook is running or about to; it finds nothing left to do.
                 }
             }
+            driver.ifPresent(SharedDriver::close); // after every worker stopped: it removes the directory they used
         }
+    }
+
+    /**
+     * The media driver every worker of this machine attaches to: frames between them go through shared memory, with
+     * no sockets and no kernel copies. Sized, and its /dev/shm checked, for every worker with the workers' own
+     * data-plane settings.
+     */
+    private SharedDriver sharedDriver(Plan plan) {
+        DataPlaneContext workerSettings = new DataPlaneContext().apply(
+                config.getConfig("ringtrain.worker.data-plane").withoutPath("host").withoutPath("port").root().unwrapped(),
+                "ringtrain.worker.data-plane.");
+        return SharedDriver.launch(new SharedDriver.Context().ranksOnHost(plan.workers()).worldSize(plan.workers())
+                .termLength(workerSettings.termLength()).peerTimeout(workerSettings.peerTimeout()));
     }
 
     /** Starts worker processes, and starts them again when they exit before the run ends. */
@@ -118,12 +144,14 @@ public final class LocalRun {
         private final Plan plan;
         private final CoordinatorNode coordinator;
         private final Path runDir;
+        private final Optional<String> sharedDriver;
         private final Map<String, String> environment = new HashMap<>();
 
-        Launch(Plan plan, CoordinatorNode coordinator, Path runDir) {
+        Launch(Plan plan, CoordinatorNode coordinator, Path runDir, Optional<String> sharedDriver) {
             this.plan = plan;
             this.coordinator = coordinator;
             this.runDir = runDir;
+            this.sharedDriver = sharedDriver;
             if (System.getenv("OMP_NUM_THREADS") == null) {
                 // Workers share the cores: without this each one's native BLAS would start a thread per core.
                 environment.put("OMP_NUM_THREADS", Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / plan.workers())));
@@ -134,6 +162,7 @@ public final class LocalRun {
             List<String> jvmOptions = new ArrayList<>(plan.workerJvmOptions());
             // Every worker's Aeron files share this host's /dev/shm: its free-space check must count them all.
             jvmOptions.add("-Dringtrain.worker.data-plane.ranks-on-host=" + plan.workers());
+            sharedDriver.ifPresent(dir -> jvmOptions.add("-Dringtrain.worker.data-plane.shared-driver=" + dir));
             List<String> command = new ArrayList<>(WorkerCommandLine.jvm(jvmOptions));
             // Data-plane port 0: each worker binds a free port itself and registers the one it got, so no port can
             // be taken by someone else between choosing it and binding it.
