@@ -1,6 +1,7 @@
 package io.ringtrain.checkpoint;
 
 import io.ringtrain.protocol.checkpoint.CheckpointManifest;
+import io.ringtrain.protocol.checkpoint.RunCompletion;
 import io.ringtrain.protocol.checkpoint.ShardReport;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -154,6 +155,24 @@ public final class Checkpoints implements AutoCloseable {
                     manifest.getRunId(), manifest.getStep(), e.getMessage());
         }
         return manifest;
+    }
+
+    /**
+     * Records that {@code run} finished after {@code steps} steps ({@code <run>/COMPLETED}, replacing an older record):
+     * a coordinator that starts again with resume = auto does not train it again.
+     */
+    public void recordCompletion(String run, long steps) {
+        RunCompletions.write(store, run, steps, System.currentTimeMillis());
+        LOG.info("recorded run {} as finished after {} steps at {}", run, steps, store.locate(RunCompletions.key(run)));
+    }
+
+    /**
+     * The record that {@code run} finished, if it did.
+     *
+     * @throws CheckpointException if the record is there but unreadable (saying where, and that deleting it trains the run again)
+     */
+    public Optional<RunCompletion> completion(String run) {
+        return RunCompletions.read(store, run);
     }
 
     /**
