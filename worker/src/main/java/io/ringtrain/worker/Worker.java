@@ -349,16 +349,24 @@ public final class Worker {
             };
             return new Joined(ring.generation(), state);
         });
-        return joining(m, a);
+        return joining(m, a, Optional.empty());
     }
 
-    private Behavior<Command> joining(Member m, RingAssigned a) {
+    /**
+     * @param aborted why the coordinator aborted this generation while the join ran, if it did: a join can still
+     *                complete after the abort (the state was through before it took effect), and must then be
+     *                reported as stopped, not ready.
+     */
+    private Behavior<Command> joining(Member m, RingAssigned a, Optional<String> aborted) {
         long g = a.generation();
-        return running(m, situation(m, Phase.PHASE_JOINING, a.startStep()), next -> joining(next, a), receive(g)
+        return running(m, situation(m, Phase.PHASE_JOINING, a.startStep()), next -> joining(next, a, aborted), receive(g)
                 .onMessage(Joined.class, joined -> joined.generation() == g, joined -> {
                     if (joined.state().stepsDone() != a.startStep()) {
                         return fail(m, "after joining generation " + g + " this rank holds the state of step "
                                 + joined.state().stepsDone() + ", not step " + a.startStep(), FailureKind.FAILURE_INTERNAL);
+                    }
+                    if (aborted.isPresent()) {
+                        return stopped(m, a.ring(), new Stopped(g, joined.state(), StopCause.STOP_BROKEN, aborted.get()));
                     }
                     if (m.leave().isPresent()) {
                         return stopped(m, a.ring(), new Stopped(g, joined.state(), StopCause.STOP_PAUSED, m.leave().get().reason()));
@@ -368,9 +376,12 @@ public final class Worker {
                     return ready(m, a.ring(), joined.state());
                 })
                 .onMessage(Stopped.class, stopped -> stopped.generation() == g, stopped -> stopped(m, a.ring(), stopped))
-                .onMessage(AbortRequested.class, abort -> abortRing(m, a.ring(), abort))
-                .onMessage(Leave.class, leave -> joining(m.leaving(leave), a))
-                .onMessage(PauseRequested.class, pause -> joining(m, a)));
+                .onMessage(AbortRequested.class, abort -> {
+                    abortRing(m, a.ring(), abort);
+                    return joining(m, a, Optional.of(abort.reason()));
+                })
+                .onMessage(Leave.class, leave -> joining(m.leaving(leave), a, aborted))
+                .onMessage(PauseRequested.class, pause -> joining(m, a, aborted)));
     }
 
     /** Joined, holding the generation's start state: waits for every rank to be ready too. */
