@@ -4,8 +4,8 @@ import io.ringtrain.worker.RunSettings;
 import java.util.OptionalLong;
 
 /**
- * The coordinator's view of the checkpoint store: find where to resume, and commit a checkpoint
- * once every rank's shard is durable. Both calls do storage I/O and may block; the coordinator
+ * The coordinator's view of the checkpoint store: find where to resume, commit a checkpoint
+ * once every rank's shard is durable, and record that the run finished. Both calls do storage I/O and may block; the coordinator
  * calls them on Pekko's blocking-I/O dispatcher, one at a time, never on the actor's thread.
  */
 public interface CheckpointCommits {
@@ -18,4 +18,10 @@ public interface CheckpointCommits {
      * checking the shard reports. Throws if the checkpoint cannot be committed.
      */
     void commit(RunSettings run, CheckpointShards shards) throws Exception;
+
+    /** Steps the run had done when it finished, from its completion record; empty if it never finished. */
+    OptionalLong completedSteps(RunSettings run) throws Exception;
+
+    /** Records that the run finished after {@code steps} steps, so that it is not trained again by a coordinator that restarts. */
+    void recordCompletion(RunSettings run, long steps) throws Exception;
 }

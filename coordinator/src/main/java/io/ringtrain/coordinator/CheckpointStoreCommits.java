@@ -46,6 +46,16 @@ public final class CheckpointStoreCommits implements CheckpointCommits, AutoClos
     }
 
     @Override
+    public OptionalLong completedSteps(RunSettings run) {
+        return checkpoints().completion(run.runId()).map(c -> OptionalLong.of(c.getSteps())).orElse(OptionalLong.empty());
+    }
+
+    @Override
+    public void recordCompletion(RunSettings run, long steps) {
+        checkpoints().recordCompletion(run.runId(), steps);
+    }
+
+    @Override
     public synchronized void close() {
         if (checkpoints != null) {
             checkpoints.close();

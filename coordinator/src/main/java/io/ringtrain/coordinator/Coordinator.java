@@ -39,6 +39,7 @@ import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -64,13 +65,16 @@ public final class Coordinator {
     public sealed interface Command {
     }
 
+    /** The key the coordinator registers its wire address under; launchers find it there to report process exits. */
+    public static final ServiceKey<ToCoordinator> SERVICE_KEY = ServiceKey.create(ToCoordinator.class, "ringtrain-coordinator");
+
     private static final int STASH_CAPACITY = 10_000;
 
     /**
-     * A worker's process is gone (the local launcher saw it exit, or the pod watch saw the pod go): the fastest
-     * signal there is, ahead of the data plane's timeouts and Pekko's failure detector.
+     * A worker's process is gone (the local launcher saw it exit): the fastest signal there is, ahead of the data
+     * plane's timeouts and Pekko's failure detector.
      */
-    public record WorkerExited(String workerId, String how) implements Command {
+    private record WorkerExited(String workerId, String how) implements Command {
     }
 
     /** A worker message about one ring generation; those of other generations are dropped unread. */
@@ -126,7 +130,11 @@ public final class Coordinator {
     private record WorkerStopped(ActorRef<ToWorker> worker) implements Command {
     }
 
-    private record CheckpointLookedUp(OptionalLong step, Throwable error) implements Command {
+    /** What the checkpoint location holds of this run: its newest committed step, and the steps it finished with if it did. */
+    private record CheckpointLookedUp(OptionalLong step, OptionalLong completedSteps, Throwable error) implements Command {
+    }
+
+    private record CompletionRecorded(Throwable error) implements Command {
     }
 
     private record CommitDone(CheckpointShards shards, Throwable error) implements Command {
@@ -268,6 +276,7 @@ public final class Coordinator {
                 case ABORT_ACKNOWLEDGED -> new AbortAcked(message.getAbortAcknowledged().getGeneration(),
                         message.getAbortAcknowledged().getRank());
                 case LEAVE -> new LeaveAsked(message.getLeave().getWorkerId(), message.getLeave().getReason());
+                case WORKER_EXITED -> new WorkerExited(message.getWorkerExited().getWorkerId(), message.getWorkerExited().getHow());
                 case BODY_NOT_SET -> new Unreadable("a worker sent a message with no body (a newer ringtrain version?)");
             };
         } catch (IllegalArgumentException e) {
@@ -276,6 +285,14 @@ public final class Coordinator {
     }
 
     private Behavior<Command> start() {
+        // A child of its own: the Receptionist watches what is registered and what subscribes, and two adapters of one
+        // actor (this registration and the worker listing below) cannot both be watched.
+        ActorRef<ToCoordinator> inbox = context.spawn(Behaviors.receive(ToCoordinator.class)
+                .onMessage(ToCoordinator.class, m -> {
+                    self.tell(m);
+                    return Behaviors.same();
+                }).build(), "inbox");
+        context.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, inbox));
         context.getSystem().receptionist().tell(Receptionist.subscribe(Worker.SERVICE_KEY,
                 context.messageAdapter(Receptionist.Listing.class, WorkersListed::new)));
         Cluster cluster = Cluster.get(context.getSystem());
@@ -285,10 +302,12 @@ public final class Coordinator {
                 context.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new), ClusterEvent.ReachabilityEvent.class));
         timers.startSingleTimer(Timer.RENDEZVOUS_TIMEOUT, settings.rendezvousTimeout());
         // Always: a resumed run starts there, and a coordinator that takes over a running run needs to know it too.
-        context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(() -> commits.latestCommittedStep(run)), blockingIo),
-                CheckpointLookedUp::new);
+        context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(
+                        () -> new OptionalLong[] {commits.latestCommittedStep(run), commits.completedSteps(run)}), blockingIo),
+                (found, error) -> error != null ? new CheckpointLookedUp(OptionalLong.empty(), OptionalLong.empty(), error)
+                        : new CheckpointLookedUp(found[0], found[1], null));
         context.getLog().info("coordinating run {}: waiting for {} to {} workers", run.runId(), settings.minWorkers(), settings.maxWorkers());
-        OptionalLong startStep = settings.resume() ? OptionalLong.empty() : OptionalLong.of(0); // empty: not known yet
+        OptionalLong startStep = settings.resume() == ResumeMode.NEVER ? OptionalLong.of(0) : OptionalLong.empty(); // empty: not known yet
         return waitingForWorkers(RunState.starting(settings.maxWorkers(), run.totalSteps(), startStep, System.nanoTime()), false);
     }
 
@@ -337,8 +356,17 @@ public final class Coordinator {
         return active(state, next -> waitingForWorkers(next, settled), receive(state.highestGeneration())
                 .onMessageEquals(Timer.SETTLED, () -> waitingForWorkers(state, true))
                 .onMessage(CheckpointLookedUp.class, found -> {
-                    if (!settings.resume()) {
+                    ResumeMode mode = settings.resume();
+                    if (mode == ResumeMode.NEVER) {
                         return waitingForWorkers(found.error() == null ? state.knownCommitted(found.step()) : state, settled);
+                    }
+                    Optional<String> finished = found.error() == null ? ResumePoint.finished(run, found.completedSteps()) : Optional.empty();
+                    if (finished.isPresent()) {
+                        return mode == ResumeMode.AUTO ? alreadyFinished(state, finished.get()) : fail(state, "--resume: " + finished.get());
+                    }
+                    if (mode == ResumeMode.AUTO && found.error() == null && found.step().isEmpty()) {
+                        context.getLog().info("run {} has no committed checkpoint under {}: starting at step 0", run.runId(), run.checkpointUri());
+                        return waitingForWorkers(state.startingFrom(OptionalLong.of(0)), settled);
                     }
                     Optional<String> problem = ResumePoint.problem(run, found.step(), found.error());
                     if (problem.isPresent()) {
@@ -661,7 +689,53 @@ public final class Coordinator {
         taken.progress().ifPresent(events::tell);
         RunResult result = result(state, gen, now);
         context.getLog().info("run {} finished {} steps with {} workers", run.runId(), result.stepsDone(), result.worldSize());
-        return ending(state, ToWorkerMessages.end(true, ""), new RunEvent.RunFinished(result));
+        // Before the workers are let go: a coordinator that starts again (resume = auto) must find the run finished.
+        context.pipeToSelf(CompletableFuture.runAsync(() -> BlockingCalls.call(() -> {
+            commits.recordCompletion(run, result.stepsDone());
+            return null;
+        }), blockingIo), (ok, error) -> new CompletionRecorded(error));
+        return Behaviors.receive(Command.class)
+                .onMessage(CompletionRecorded.class, recorded -> {
+                    if (recorded.error() != null) {
+                        context.getLog().warn("could not record run {} as finished under {} ({}); a coordinator started again with"
+                                + " resume = auto would train it again from its newest checkpoint", run.runId(), run.checkpointUri(),
+                                BlockingCalls.rootMessage(recorded.error()));
+                    }
+                    return ending(state, ToWorkerMessages.end(true, ""), new RunEvent.RunFinished(result));
+                })
+                .onAnyMessage(m -> Behaviors.same()) // the run is over; nothing else changes it now
+                .build();
+    }
+
+    /**
+     * resume = auto found the run finished: nothing is trained. The workers (restarted with it, on Kubernetes) are let
+     * go as they appear, for at most shutdown-grace or until max-workers of them have been, so that they exit too
+     * instead of waiting for a ring.
+     */
+    private Behavior<Command> alreadyFinished(RunState state, String why) {
+        String message = "not training it again: " + why;
+        context.getLog().info(message);
+        ToWorker end = ToWorkerMessages.end(true, message);
+        events.tell(new RunEvent.RunEnding(true));
+        timers.cancelAll();
+        timers.startSingleTimer(Timer.SHUTDOWN_GRACE, settings.shutdownGrace());
+        Set<ActorRef<ToWorker>> letGo = new HashSet<>(state.welcomed());
+        letGo.forEach(w -> w.tell(end));
+        if (letGo.size() >= settings.maxWorkers()) {
+            return stopWith(new RunEvent.AlreadyFinished(message));
+        }
+        return Behaviors.receive(Command.class)
+                .onMessage(WorkersListed.class, listed -> {
+                    for (ActorRef<ToWorker> w : listed.listing().getServiceInstances(Worker.SERVICE_KEY)) {
+                        if (letGo.add(w)) {
+                            w.tell(end);
+                        }
+                    }
+                    return letGo.size() >= settings.maxWorkers() ? stopWith(new RunEvent.AlreadyFinished(message)) : Behaviors.same();
+                })
+                .onMessageEquals(Timer.SHUTDOWN_GRACE, () -> stopWith(new RunEvent.AlreadyFinished(message)))
+                .onAnyMessage(m -> Behaviors.same())
+                .build();
     }
 
     private RunResult result(RunState state, Generation gen, long nowNanos) {
@@ -680,7 +754,7 @@ public final class Coordinator {
     /** Tells every worker the run is over, waits (bounded) until they left the cluster, then reports and stops. */
     private Behavior<Command> ending(RunState state, ToWorker end, RunEvent last) {
         timers.cancelAll();
-        events.tell(new RunEvent.RunEnding(last instanceof RunEvent.RunFinished));
+        events.tell(new RunEvent.RunEnding(!(last instanceof RunEvent.RunFailed)));
         state.welcomed().forEach(w -> w.tell(end));
         Set<Address> remaining = new HashSet<>();
         Set<Address> workerAddresses = state.welcomed().stream().map(w -> w.path().address()).collect(Collectors.toSet());
@@ -841,6 +915,12 @@ public final class Coordinator {
             return state.withShards(added.tally(), 0);
         }
         CheckpointShards shards = added.complete().get();
+        if (state.lastCommittedStep().orElse(-1) >= shards.step()) {
+            // Reports sent again to a coordinator that took over: the one before committed this step, or a newer one.
+            context.getLog().info("checkpoint at step {} is already committed (newest: step {}); not committing it again",
+                    shards.step(), state.lastCommittedStep().getAsLong());
+            return state.withShards(added.tally(), 0);
+        }
         commitChain = commitChain.handle((ok, error) -> null)
                 .thenRunAsync(() -> BlockingCalls.call(() -> {
                     commits.commit(run, shards);

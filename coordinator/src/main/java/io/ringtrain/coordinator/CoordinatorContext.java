@@ -18,9 +18,10 @@ public final class CoordinatorContext {
     private Duration abortAckTimeout = Duration.ofSeconds(2);
     private Duration suspectTimeout = Duration.ofSeconds(1);
     private Duration takeoverTimeout = Duration.ofSeconds(5);
+    private Duration handoverMargin = Duration.ofSeconds(1);
     private Duration stopTimeout = Duration.ofSeconds(60);
     private long checkpointBeforeLeave;
-    private boolean resume;
+    private ResumeMode resume = ResumeMode.NEVER;
     private boolean concluded;
 
     /** Reads {@code ringtrain.coordinator} (see reference.conf). */
@@ -37,9 +38,10 @@ public final class CoordinatorContext {
                 .abortAckTimeout(c.getDuration("abort-ack-timeout"))
                 .suspectTimeout(c.getDuration("suspect-timeout"))
                 .takeoverTimeout(c.getDuration("takeover-timeout"))
+                .handoverMargin(c.getDuration("handover-margin"))
                 .stopTimeout(c.getDuration("stop-timeout"))
                 .checkpointBeforeLeave(c.getLong("checkpoint-before-leave"))
-                .resume(c.getBoolean("resume"));
+                .resume(ResumeMode.parse(c.getString("resume"), "ringtrain.coordinator.resume"));
     }
 
     public CoordinatorContext conclude() {
@@ -64,6 +66,12 @@ public final class CoordinatorContext {
         requirePositive(suspectTimeout, "suspect-timeout");
         requirePositive(takeoverTimeout, "takeover-timeout");
         requirePositive(stopTimeout, "stop-timeout");
+        if (resume == null) {
+            throw new IllegalArgumentException("ringtrain.coordinator.resume must be never, always or auto");
+        }
+        if (handoverMargin == null || handoverMargin.isNegative()) {
+            throw new IllegalArgumentException("ringtrain.coordinator.handover-margin must be 0 or more, got " + handoverMargin);
+        }
         if (checkpointBeforeLeave < 0) {
             throw new IllegalArgumentException("ringtrain.coordinator.checkpoint-before-leave must be 0 (off) or a number of steps, got "
                     + checkpointBeforeLeave);
@@ -199,6 +207,22 @@ public final class CoordinatorContext {
     }
 
     /**
+     * How long a standby waits, after the node that ran the coordinator is removed from the cluster, before it starts
+     * the coordinator (Pekko's singleton removal margin). Pekko's default is the split brain resolver's stable-after,
+     * so that across a partition the downed side has stopped its singleton first. A second coordinator for a moment
+     * costs little here: it can reach no worker (they are on the majority side), generations fence whatever it sends,
+     * and a checkpoint it commits is made of the same shards. So: short.
+     */
+    public CoordinatorContext handoverMargin(Duration handoverMargin) {
+        this.handoverMargin = handoverMargin;
+        return this;
+    }
+
+    public Duration handoverMargin() {
+        return handoverMargin;
+    }
+
+    /**
      * How long a live member may take to stop (finish or abort the step it is in) once its ring stops; past it the
      * member is treated as lost. Longer than a step's compute time.
      */
@@ -224,13 +248,13 @@ public final class CoordinatorContext {
         return checkpointBeforeLeave;
     }
 
-    /** Start from the newest committed checkpoint of the run instead of step 0. */
-    public CoordinatorContext resume(boolean resume) {
+    /** Where the run starts: step 0, the newest committed checkpoint, or that if there is one (see {@link ResumeMode}). */
+    public CoordinatorContext resume(ResumeMode resume) {
         this.resume = resume;
         return this;
     }
 
-    public boolean resume() {
+    public ResumeMode resume() {
         return resume;
     }
 }

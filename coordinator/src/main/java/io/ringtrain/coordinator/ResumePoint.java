@@ -4,10 +4,22 @@ import io.ringtrain.worker.RunSettings;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-/** Whether the checkpoint found for --resume can start the run. */
+/** Whether the checkpoint found for --resume can start the run, and whether the run already finished. */
 final class ResumePoint {
 
     private ResumePoint() {
+    }
+
+    /**
+     * That the run already finished, if its completion record reaches --steps (a run finished at N steps and started
+     * again with more trains on).
+     */
+    static Optional<String> finished(RunSettings run, OptionalLong completedSteps) {
+        if (completedSteps.isEmpty() || completedSteps.getAsLong() < run.totalSteps()) {
+            return Optional.empty();
+        }
+        return Optional.of("run " + run.runId() + " finished after " + completedSteps.getAsLong() + " steps (recorded under "
+                + run.checkpointUri() + "); raise --steps above " + completedSteps.getAsLong() + " to train it further");
     }
 
     /** Why the run cannot resume from what the look-up found, or empty if it can. */

@@ -62,6 +62,13 @@ public sealed interface RunEvent {
     record RunFinished(RunResult result) implements RunEvent {
     }
 
+    /**
+     * Terminal: the run had finished before this coordinator started (resume = auto found its completion record),
+     * so it was not trained again; {@code message} says so and how to train it further.
+     */
+    record AlreadyFinished(String message) implements RunEvent {
+    }
+
     /** Terminal: the run failed; {@code reason} says what happened and, where known, what to do. */
     record RunFailed(String reason) implements RunEvent {
     }

@@ -390,7 +390,7 @@ class ClusterRunTest {
         RunSettings longer = new RunSettings("test-run", ToySessionFactory.MODEL, 7, 32, 30, "sgd", 0.5, checkpoints.toString(), "",
                 10, Duration.ofMillis(300), exported.toString(), Map.of());
         try (TestCluster second = new TestCluster()) {
-            second.startCoordinator(TestCluster.coordinatorSettings(3).resume(true), longer);
+            second.startCoordinator(TestCluster.coordinatorSettings(3).resume(ResumeMode.ALWAYS), longer);
             for (int i = 0; i < 3; i++) {
                 second.startWorker("w-" + i, i);
             }
@@ -409,7 +409,7 @@ class ClusterRunTest {
     @Timeout(30)
     void resumeWithoutACheckpointFailsSayingWhatToDo() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
-            cluster.startCoordinator(TestCluster.coordinatorSettings(1).resume(true), TestCluster.run(checkpoints, 5, 0, Map.of()));
+            cluster.startCoordinator(TestCluster.coordinatorSettings(1).resume(ResumeMode.ALWAYS), TestCluster.run(checkpoints, 5, 0, Map.of()));
 
             RunEvent.RunFailed failed = cluster.await(RunEvent.RunFailed.class, WAIT);
 

@@ -21,6 +21,7 @@ import io.ringtrain.protocol.control.StateSource;
 import io.ringtrain.protocol.control.StopCause;
 import io.ringtrain.protocol.control.ToCoordinator;
 import io.ringtrain.protocol.control.ToWorker;
+import io.ringtrain.protocol.control.WorkerFinished;
 import io.ringtrain.protocol.control.WorkerFailed;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.Worker;
@@ -74,15 +75,29 @@ class CoordinatorProtocolTest {
     /** Commits are only recorded: the protocol, not storage, is under test here. */
     static final class Commits implements CheckpointCommits {
         final List<CheckpointShards> committed = new CopyOnWriteArrayList<>();
+        final List<Long> completions = new CopyOnWriteArrayList<>();
+
+        volatile OptionalLong latest = OptionalLong.empty();
+        volatile OptionalLong completed = OptionalLong.empty();
 
         @Override
         public OptionalLong latestCommittedStep(RunSettings run) {
-            return OptionalLong.empty();
+            return latest;
         }
 
         @Override
         public void commit(RunSettings run, CheckpointShards shards) {
             committed.add(shards);
+        }
+
+        @Override
+        public OptionalLong completedSteps(RunSettings run) {
+            return completed;
+        }
+
+        @Override
+        public void recordCompletion(RunSettings run, long steps) {
+            completions.add(steps);
         }
     }
 
@@ -205,6 +220,64 @@ class CoordinatorProtocolTest {
 
         assertEquals(ToWorker.BodyCase.START, w.get(0).expect(ToWorker.BodyCase.START).getBodyCase());
         w.get(1).expect(ToWorker.BodyCase.START);
+    }
+
+    @Test
+    void aFinishedRunRecordsItsCompletionBeforeLettingTheWorkersGo() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(1).maxWorkers(1), "a");
+        RingAssignment ring = formAndStart(w, 0, 7).get(0);
+        w.get(0).coordinator.tell(ToCoordinator.newBuilder().setFinished(WorkerFinished.newBuilder().setGeneration(ring.getGeneration())
+                .setRank(0).setStepsDone(1000).setFinalLoss(0.5).setSamplesPerSecond(10)).build());
+        assertTrue(w.get(0).expect(ToWorker.BodyCase.END).getEnd().getSuccess());
+        assertEquals(List.of(1000L), commits.completions, "recorded before the workers are told the run is over");
+        awaitEvent(RunEvent.RunFinished.class);
+    }
+
+    @Test
+    void resumeAutoDoesNotTrainAFinishedRunAgain() {
+        commits.completed = OptionalLong.of(1000); // the run's --steps
+        commits.latest = OptionalLong.of(1000);
+        start(new CoordinatorContext().minWorkers(1).maxWorkers(2).resume(ResumeMode.AUTO));
+        // Workers that turn up are let go rather than left waiting for a ring (pods restarted with the coordinator).
+        for (String name : List.of("a", "b")) {
+            FakeWorker worker = new FakeWorker(name);
+            ToWorker end = worker.probe.expectMessageClass(ToWorker.class, WAIT);
+            if (end.getBodyCase() == ToWorker.BodyCase.WELCOME) { // listed before the look-up was done
+                end = worker.probe.expectMessageClass(ToWorker.class, WAIT);
+            }
+            assertEquals(ToWorker.BodyCase.END, end.getBodyCase(), name + " got " + end);
+            assertTrue(end.getEnd().getSuccess(), end.toString());
+        }
+        RunEvent.AlreadyFinished done = awaitEvent(RunEvent.AlreadyFinished.class);
+        assertTrue(done.message().contains("not training it again: run protocol finished after 1000 steps")
+                && done.message().contains("raise --steps above 1000"), done.message());
+    }
+
+    @Test
+    void resumeAlwaysOnAFinishedRunFailsSayingHowToTrainFurther() {
+        commits.completed = OptionalLong.of(1000);
+        commits.latest = OptionalLong.of(1000);
+        start(new CoordinatorContext().minWorkers(1).maxWorkers(1).resume(ResumeMode.ALWAYS));
+        RunEvent.RunFailed failed = awaitEvent(RunEvent.RunFailed.class);
+        assertTrue(failed.reason().startsWith("--resume: run protocol finished after 1000 steps"), failed.reason());
+    }
+
+    @Test
+    void resumeAutoWithoutACheckpointStartsFresh() {
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(1).maxWorkers(1).resume(ResumeMode.AUTO), "a");
+        RingAssignment ring = w.get(0).expectRing();
+        assertEquals(StateSource.STATE_FRESH, ring.getStateSource());
+        assertEquals(0, ring.getStartStep());
+    }
+
+    @Test
+    void resumeAutoStartsFromTheNewestCheckpointOfARunFinishedWithFewerSteps() {
+        commits.latest = OptionalLong.of(500);
+        commits.completed = OptionalLong.of(400); // finished once at 400 steps, now trained to 1000
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(1).maxWorkers(1).resume(ResumeMode.AUTO), "a");
+        RingAssignment ring = w.get(0).expectRing();
+        assertEquals(StateSource.STATE_CHECKPOINT, ring.getStateSource());
+        assertEquals(500, ring.getStartStep());
     }
 
     @Test

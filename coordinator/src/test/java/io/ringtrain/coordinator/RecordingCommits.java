@@ -25,4 +25,14 @@ public final class RecordingCommits implements CheckpointCommits {
         store.commit(run, shards);
         commits.add(shards);
     }
+
+    @Override
+    public OptionalLong completedSteps(RunSettings run) {
+        return store.completedSteps(run);
+    }
+
+    @Override
+    public void recordCompletion(RunSettings run, long steps) {
+        store.recordCompletion(run, steps);
+    }
 }

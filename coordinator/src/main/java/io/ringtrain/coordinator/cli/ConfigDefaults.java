@@ -20,7 +20,7 @@ final class ConfigDefaults implements IDefaultValueProvider {
     static final Map<String, String> PATHS = Map.ofEntries(
             Map.entry("local --min-workers", "ringtrain.local.min-workers"),
             Map.entry("local --max-restarts", "ringtrain.local.max-restarts"),
-            Map.entry("local --checkpoint-before-leave", "ringtrain.coordinator.checkpoint-before-leave"),
+            Map.entry("--checkpoint-before-leave", "ringtrain.coordinator.checkpoint-before-leave"),
             Map.entry("--run-id", "ringtrain.run.id"),
             Map.entry("--model", "ringtrain.run.model"),
             Map.entry("--seed", "ringtrain.run.seed"),

@@ -4,6 +4,7 @@ import io.ringtrain.coordinator.CoordinatorContext;
 import io.ringtrain.coordinator.RunEvent;
 import io.ringtrain.coordinator.console.ConsoleProgress;
 import io.ringtrain.coordinator.console.SummaryReport;
+import io.ringtrain.coordinator.local.LocalRun;
 import io.ringtrain.coordinator.node.ClusterContext;
 import io.ringtrain.coordinator.node.CoordinatorNode;
 import io.ringtrain.worker.RunSettings;
@@ -28,6 +29,16 @@ final class CoordinatorCommand implements Callable<Integer> {
     @Option(names = "--max-workers", paramLabel = "N", description = "Most workers accepted. Default: ${DEFAULT-VALUE}")
     int maxWorkers;
 
+    @Option(names = "--initial-workers", paramLabel = "N", defaultValue = "0",
+            description = "Workers the first ring waits for; 0: --min-workers. Default: ${DEFAULT-VALUE}")
+    int initialWorkers;
+
+    @Mixin
+    ChangeOptions changes;
+
+    @Option(names = "--parent-pid", paramLabel = "PID", description = "Exit when this process exits (set by `ringtrain local`).")
+    Long parentPid;
+
     @Mixin
     RunOptions run;
 
@@ -41,12 +52,16 @@ final class CoordinatorCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         RunSettings settings = run.toRunSettings(cli.config, cli.sessions);
         CoordinatorContext coordinator = CoordinatorContext.fromConfig(cli.config).minWorkers(minWorkers).maxWorkers(maxWorkers)
-                .resume(run.resume).conclude();
+                .initialWorkers(initialWorkers).rendezvousTimeout(changes.rendezvousTimeout).checkpointBeforeLeave(changes.checkpointBeforeLeave)
+                .resume(run.resumeMode()).conclude();
         ClusterContext clusterContext = cluster.toClusterContext(cli.config);
         Path summary = summaryJson == null ? null : Preflight.outputFile(summaryJson, "--summary-json");
         CoordinatorNode node = CoordinatorNode.start(cli.config, clusterContext, coordinator, settings, cli.commits.apply(settings),
                 new ConsoleProgress(cli.out));
-        cli.out.println("coordinator of run " + settings.runId() + " listening on " + node.clusterAddress());
+        cli.out.println(LocalRun.coordinatorListening(settings.runId(), node.clusterAddress()));
+        if (parentPid != null) {
+            WorkerCommand.exitWithParent(parentPid, cli.err, "coordinator", () -> { });
+        }
         RunEvent last = node.outcome().toCompletableFuture().get(); // bounded by the coordinator's own timeouts
         node.close(Duration.ofSeconds(20));
         if (last instanceof RunEvent.RunFinished finished) {
@@ -54,6 +69,10 @@ final class CoordinatorCommand implements Callable<Integer> {
             if (summary != null) {
                 SummaryReport.writeJson(summary, settings, finished.result());
             }
+            return RingtrainCli.EXIT_OK;
+        }
+        if (last instanceof RunEvent.AlreadyFinished done) {
+            cli.out.println(done.message());
             return RingtrainCli.EXIT_OK;
         }
         cli.err.println("ringtrain coordinator: run failed: " + ((RunEvent.RunFailed) last).reason());

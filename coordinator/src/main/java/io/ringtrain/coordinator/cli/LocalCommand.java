@@ -37,13 +37,12 @@ final class LocalCommand implements Callable<Integer> {
                     + " over UDP on 127.0.0.1, as pods on separate hosts. Default: ${DEFAULT-VALUE}")
     String transport;
 
-    @Option(names = "--rendezvous-timeout", paramLabel = "DURATION",
-            description = "How long the run waits for its workers, at the start and when paused below --min-workers, before it fails. Default: ${DEFAULT-VALUE}")
-    java.time.Duration rendezvousTimeout;
+    @Option(names = "--standby-coordinator",
+            description = "Also run a standby coordinator, which takes the run over at once if the coordinator's process dies.")
+    boolean standby;
 
-    @Option(names = "--checkpoint-before-leave", paramLabel = "K",
-            description = "A worker stopped with SIGTERM first lets the ring commit a checkpoint when the newest is K or more steps old; 0: never. Default: ${DEFAULT-VALUE}")
-    long checkpointBeforeLeave;
+    @Mixin
+    ChangeOptions changes;
 
     @Mixin
     RunOptions run;
@@ -69,7 +68,7 @@ final class LocalCommand implements Callable<Integer> {
         RunOptions.require(minWorkers >= 1 && minWorkers <= workers, "--min-workers must be 1 to --workers (" + workers + "), got " + minWorkers);
         RunOptions.require(transport.equals("ipc") || transport.equals("udp"), "--transport must be ipc or udp, got '" + transport + "'");
         RunOptions.require(maxRestarts >= 0, "--max-restarts must be 0 (never restart) or more, got " + maxRestarts);
-        RunOptions.require(checkpointBeforeLeave >= 0, "--checkpoint-before-leave must be 0 (off) or a number of steps, got " + checkpointBeforeLeave);
+        RunOptions.require(changes.checkpointBeforeLeave >= 0, "--checkpoint-before-leave must be 0 (off) or a number of steps, got " + changes.checkpointBeforeLeave);
         RunSettings settings = run.toRunSettings(cli.config, cli.sessions);
         RunOptions.require(settings.globalBatch() >= workers, "--global-batch " + settings.globalBatch() + " is smaller than --workers "
                 + workers + ": every worker needs at least one sample per step; raise --global-batch or lower --workers");
@@ -77,9 +76,9 @@ final class LocalCommand implements Callable<Integer> {
         Optional<Path> summary = Optional.ofNullable(summaryJson).map(p -> Preflight.outputFile(p, "--summary-json"));
         // The first ring waits for every worker (max); later rings go on with min-workers while lost ones come back.
         CoordinatorContext coordinator = CoordinatorContext.fromConfig(cli.config).minWorkers(minWorkers).maxWorkers(workers).initialWorkers(workers)
-                .checkpointBeforeLeave(checkpointBeforeLeave).rendezvousTimeout(rendezvousTimeout).resume(run.resume).conclude();
-        return new LocalRun(cli.config, cli.commits.apply(settings), cli.out, cli.err).run(new LocalRun.Plan(
+                .checkpointBeforeLeave(changes.checkpointBeforeLeave).rendezvousTimeout(changes.rendezvousTimeout).resume(run.resumeMode()).conclude();
+        return new LocalRun(cli.config, cli.out, cli.err).run(new LocalRun.Plan(
                 settings, coordinator, coordinatorPort, workers, maxRestarts,
-                LocalRun.Transport.valueOf(transport.toUpperCase(java.util.Locale.ROOT)), logDir, workerJvmOptions, summary));
+                LocalRun.Transport.valueOf(transport.toUpperCase(java.util.Locale.ROOT)), standby, logDir, workerJvmOptions, summary));
     }
 }

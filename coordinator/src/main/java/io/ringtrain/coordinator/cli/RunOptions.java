@@ -1,6 +1,7 @@
 package io.ringtrain.coordinator.cli;
 
 import com.typesafe.config.Config;
+import io.ringtrain.coordinator.ResumeMode;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.TrainingSessions;
 import java.nio.file.Path;
@@ -45,8 +46,16 @@ final class RunOptions {
     @Option(names = "--checkpoint-every", paramLabel = "K", description = "Save a checkpoint every K steps; 0: never. Default: ${DEFAULT-VALUE}")
     long checkpointEvery;
 
-    @Option(names = "--resume", description = "Continue from the latest committed checkpoint of the run.")
-    boolean resume;
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "always", paramLabel = "MODE",
+            description = "Where the run starts. always (a bare --resume): the newest committed checkpoint of the run, failing if"
+                    + " there is none; auto: that checkpoint if there is one, else step 0, and not at all if the run finished;"
+                    + " never: step 0. Default: ${DEFAULT-VALUE}")
+    String resume;
+
+    /** --resume as a mode; a bad value fails naming the flag. */
+    ResumeMode resumeMode() {
+        return ResumeMode.parse(resume, "--resume");
+    }
 
     @Option(names = "--export-params", paramLabel = "FILE", description = "Write all parameters as a float32 .npy file at the end.")
     String exportParams;

@@ -49,7 +49,8 @@ final class WorkerCommand implements Callable<Integer> {
         Preflight.udpPortFree(dataHost, dataPort, "--data-port");
         WorkerNode node = WorkerNode.start(cli.config, clusterContext, worker, cli.sessions);
         if (parentPid != null) {
-            exitWithParent(parentPid, node);
+            // the run's coordinator went with it: there is nobody to leave gracefully
+            exitWithParent(parentPid, cli.err, "worker", () -> node.leaveOnShutdown(false));
         }
         WorkerOutcome outcome = node.outcome().toCompletableFuture().get(); // bounded by the worker's own timeouts
         node.close(Duration.ofSeconds(20));
@@ -57,15 +58,15 @@ final class WorkerCommand implements Callable<Integer> {
         return outcome.success() ? RingtrainCli.EXIT_OK : RingtrainCli.EXIT_FAILED;
     }
 
-    /** A worker must not outlive the `ringtrain local` that started it, even if that one was killed with SIGKILL. */
-    private void exitWithParent(long pid, WorkerNode node) {
+    /** A process `ringtrain local` started must not outlive it, even if it was killed with SIGKILL. */
+    static void exitWithParent(long pid, java.io.PrintStream err, String what, Runnable beforeExit) {
         ProcessHandle.of(pid).ifPresentOrElse(parent -> parent.onExit().thenRun(() -> {
-            cli.err.println("ringtrain worker: the process that started this worker (pid " + pid + ") exited; stopping");
-            node.leaveOnShutdown(false); // the run's coordinator went with it: there is nobody to leave gracefully
-            System.exit(RingtrainCli.EXIT_FAILED); // shutdown hooks leave the cluster and close the session
+            err.println("ringtrain " + what + ": the process that started this " + what + " (pid " + pid + ") exited; stopping");
+            beforeExit.run();
+            System.exit(RingtrainCli.EXIT_FAILED); // shutdown hooks leave the cluster and close what is open
         }), () -> {
-            cli.err.println("ringtrain worker: the process that started this worker (pid " + pid + ") is gone; stopping");
-            node.leaveOnShutdown(false);
+            err.println("ringtrain " + what + ": the process that started this " + what + " (pid " + pid + ") is gone; stopping");
+            beforeExit.run();
             System.exit(RingtrainCli.EXIT_FAILED);
         });
     }

@@ -3,13 +3,9 @@ package io.ringtrain.coordinator.local;
 import com.typesafe.config.Config;
 import io.ringtrain.allreduce.DataPlaneContext;
 import io.ringtrain.allreduce.SharedDriver;
-import io.ringtrain.coordinator.CheckpointCommits;
 import io.ringtrain.coordinator.CoordinatorContext;
-import io.ringtrain.coordinator.RunEvent;
-import io.ringtrain.coordinator.console.ConsoleProgress;
-import io.ringtrain.coordinator.console.SummaryReport;
 import io.ringtrain.coordinator.node.ClusterContext;
-import io.ringtrain.coordinator.node.CoordinatorNode;
+import io.ringtrain.coordinator.node.LauncherNode;
 import io.ringtrain.worker.RunSettings;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,25 +19,27 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * {@code ringtrain local}: the coordinator runs in this process, each worker in its own JVM on 127.0.0.1. The
- * coordinator stays in-process because it is light (it is never on the per-step path), one JVM fewer matters on a
- * 2-core machine, its events feed the console directly, and it cannot outlive the command.
- *
- * <p>The launcher supervises the workers as a StatefulSet would: a worker process that exits before the run ends
- * is reported to the coordinator at once (the fastest signal it gets; the ring re-forms without it) and started
- * again under the same name, up to {@code --max-restarts} times; the replacement joins the running ring. Workers
- * are killed with the command (shutdown hook) and also stop on their own when this process disappears
- * (--parent-pid) or the coordinator becomes unreachable.
+ * {@code ringtrain local}: a run on this machine, every role a process of its own, as pods would be: the coordinator
+ * (and, on request, a standby) and each worker in its own JVM on 127.0.0.1. This process only supervises, as a
+ * StatefulSet controller and a kubelet would: it is the cluster's seed node (role {@code launcher}, never the
+ * coordinator), it starts a process again when it exits before the run ends (at most {@code --max-restarts} times in
+ * all), and it says so to the run at once: a worker's exit goes to the coordinator, so the ring re-forms without
+ * waiting for a timeout; a coordinator's exit downs its node, so the standby (or the restarted coordinator) takes the
+ * run over from what the workers report, while they keep training. The coordinator's console lines are shown here;
+ * every process also stops on its own when this one disappears (--parent-pid).
  */
 public final class LocalRun {
 
     /** What to run. */
     public record Plan(RunSettings run, CoordinatorContext coordinator, int coordinatorPort, int workers, int maxRestarts,
-                       Transport transport, Path logDir, List<String> workerJvmOptions, Optional<Path> summaryJson) {
+                       Transport transport, boolean standby, Path logDir, List<String> workerJvmOptions, Optional<Path> summaryJson) {
     }
 
     /** How the workers of this machine exchange frames. */
@@ -54,27 +52,34 @@ public final class LocalRun {
 
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
     private static final Duration EXIT_WAIT = Duration.ofSeconds(30);
+    private static final Duration UP_WAIT = Duration.ofSeconds(120);
     private static final int TAIL_LINES = 25;
     private static final int EXIT_INTERRUPTED = 130;
 
     private final Config config;
-    private final CheckpointCommits commits;
     private final PrintStream out;
     private final PrintStream err;
     private final WorkerProcesses workers = new WorkerProcesses();
+    private final List<CoordinatorProcess> coordinators = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger restarts = new AtomicInteger();
-    /** Set once the coordinator began ending the run: workers that exit now are done, not lost. */
+    /** Set once the run is over (or interrupted): processes that exit now are done, not lost. */
     private final AtomicBoolean runEnding = new AtomicBoolean();
+    /** The exit code of the coordinator that ended the run. */
+    private final CompletableFuture<Integer> runExit = new CompletableFuture<>();
     private volatile boolean interrupted;
 
-    public LocalRun(Config config, CheckpointCommits commits, PrintStream out, PrintStream err) {
+    public LocalRun(Config config, PrintStream out, PrintStream err) {
         this.config = config;
-        this.commits = commits;
         this.out = out;
         this.err = err;
     }
 
-    /** Runs the plan to the end; returns the process exit code (0 done, 1 failed). */
+    /** The line `ringtrain coordinator` starts with: how a launcher learns where the coordinator's node listens. */
+    public static String coordinatorListening(String runId, String hostPort) {
+        return CoordinatorProcess.listeningLine(runId, hostPort);
+    }
+
+    /** Runs the plan to the end; returns the process exit code (0 done, 1 failed, 130 interrupted). */
     public int run(Plan plan) throws Exception {
         RunSettings run = plan.run();
         Path runDir = plan.logDir().toAbsolutePath().resolve(
@@ -83,47 +88,61 @@ public final class LocalRun {
         out.printf("ringtrain local: run %s, model %s, %d workers, %d steps, global batch %d; logs in %s%n",
                 run.runId(), run.model(), plan.workers(), run.totalSteps(), run.globalBatch(), runDir);
 
-        ConsoleProgress console = new ConsoleProgress(out);
-        CoordinatorNode coordinator = CoordinatorNode.start(config,
-                new ClusterContext().host("127.0.0.1").port(plan.coordinatorPort()).conclude(),
-                plan.coordinator(), run, commits, event -> {
-                    if (event instanceof RunEvent.RunEnding) {
-                        runEnding.set(true);
-                    }
-                    console.accept(event);
-                });
+        LauncherNode launcher = LauncherNode.start(config, new ClusterContext().host("127.0.0.1").port(0).conclude());
+        AtomicReference<SharedDriver> driver = new AtomicReference<>();
         AtomicBoolean over = new AtomicBoolean();
         Thread onCtrlC = new Thread(() -> {
             if (over.compareAndSet(false, true)) {
                 interrupted = true;
-                runEnding.set(true);
-                err.println("ringtrain local: interrupted; stopping " + workers.alive() + " workers");
-                workers.stopAll(STOP_GRACE);
-                coordinator.close(STOP_GRACE);
+                err.println("ringtrain local: interrupted; stopping " + workers.alive() + " workers and the coordinator");
+                stopEverything(launcher, driver);
             }
         }, "ringtrain-local-shutdown");
         Runtime.getRuntime().addShutdownHook(onCtrlC);
-        Optional<SharedDriver> driver = Optional.empty();
         try {
-            driver = plan.transport() == Transport.IPC ? Optional.of(sharedDriver(plan)) : Optional.empty();
-            Launch launch = new Launch(plan, coordinator, runDir, driver.map(SharedDriver::directory));
-            for (int i = 0; i < plan.workers(); i++) {
-                launch.start("worker-" + i, i, runDir.resolve("worker-" + i + ".log"));
+            if (plan.transport() == Transport.IPC) {
+                driver.set(sharedDriver(plan));
             }
-            return awaitEnd(plan, coordinator);
+            Supervisor supervisor = new Supervisor(plan, launcher, runDir, Optional.ofNullable(driver.get()).map(SharedDriver::directory));
+            CoordinatorProcess first = supervisor.startCoordinator(plan.coordinatorPort());
+            for (int i = 0; i < plan.workers(); i++) {
+                supervisor.startWorker("worker-" + i, i, runDir.resolve("worker-" + i + ".log"));
+            }
+            if (plan.standby()) {
+                // Younger than the first, so the singleton stays where it is until that one is gone.
+                launcher.awaitUp(first.address().get(UP_WAIT.toSeconds(), TimeUnit.SECONDS), UP_WAIT);
+                supervisor.startCoordinator(0);
+            }
+            int exit = runExit.get(); // unbounded on purpose: the coordinator's own timeouts end every run that stalls
+            return exit == 0 ? finished() : failed();
         } finally {
             if (over.compareAndSet(false, true)) {
-                runEnding.set(true);
-                workers.stopAll(STOP_GRACE);
-                coordinator.abandon(STOP_GRACE);
+                stopEverything(launcher, driver);
                 try {
                     Runtime.getRuntime().removeShutdownHook(onCtrlC);
                 } catch (IllegalStateException shuttingDown) {
                     // The hook is running or about to; it finds nothing left to do.
                 }
             }
-            driver.ifPresent(SharedDriver::close); // after every worker stopped: it removes the directory they used
         }
+    }
+
+    /**
+     * Workers first, with SIGTERM: each leaves the run at a step boundary and the coordinator releases them at once;
+     * then the coordinators, this process's node, and last the shared media driver (it removes the directory the
+     * workers used). Runs on the main thread at the end, or in the shutdown hook: after SIGTERM or Ctrl-C the JVM
+     * exits once its hooks are done, and the main thread's finally block may never run.
+     */
+    private void stopEverything(LauncherNode launcher, AtomicReference<SharedDriver> driver) {
+        runEnding.set(true);
+        workers.stopAll(STOP_GRACE);
+        coordinators.forEach(c -> c.stop(STOP_GRACE));
+        launcher.close(STOP_GRACE);
+        SharedDriver shared = driver.getAndSet(null);
+        if (shared != null) {
+            shared.close();
+        }
+        runExit.complete(interrupted ? EXIT_INTERRUPTED : 1);
     }
 
     /**
@@ -139,17 +158,17 @@ public final class LocalRun {
                 .termLength(workerSettings.termLength()).peerTimeout(workerSettings.peerTimeout()));
     }
 
-    /** Starts worker processes, and starts them again when they exit before the run ends. */
-    private final class Launch {
+    /** Starts the run's processes, and starts them again when they exit before the run ends. */
+    private final class Supervisor {
         private final Plan plan;
-        private final CoordinatorNode coordinator;
+        private final LauncherNode launcher;
         private final Path runDir;
         private final Optional<String> sharedDriver;
         private final Map<String, String> environment = new HashMap<>();
 
-        Launch(Plan plan, CoordinatorNode coordinator, Path runDir, Optional<String> sharedDriver) {
+        Supervisor(Plan plan, LauncherNode launcher, Path runDir, Optional<String> sharedDriver) {
             this.plan = plan;
-            this.coordinator = coordinator;
+            this.launcher = launcher;
             this.runDir = runDir;
             this.sharedDriver = sharedDriver;
             if (System.getenv("OMP_NUM_THREADS") == null) {
@@ -158,7 +177,53 @@ public final class LocalRun {
             }
         }
 
-        void start(String name, int ordinal, Path log) throws IOException {
+        CoordinatorProcess startCoordinator(int port) throws IOException {
+            // Little to compute: C1 only and a serial collector start faster and leave the cores to the workers.
+            List<String> jvmOptions = new ArrayList<>(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+            List<String> command = new ArrayList<>(WorkerCommandLine.jvm(jvmOptions));
+            command.addAll(List.of("coordinator", "--bootstrap", "local", "--join", launcher.clusterAddress(), "--host", "127.0.0.1",
+                    "--port", Integer.toString(port), "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+            command.addAll(coordinatorArguments(plan));
+            String name = "coordinator-" + (coordinators.size() + 1);
+            CoordinatorProcess coordinator = CoordinatorProcess.start(name, command, out, err, runDir.resolve(name + ".log"));
+            coordinators.add(coordinator);
+            coordinator.onExit().thenRun(() -> coordinatorExited(coordinator));
+            return coordinator;
+        }
+
+        private void coordinatorExited(CoordinatorProcess coordinator) {
+            if (runEnding.get() || coordinator.stopRequested()) {
+                return;
+            }
+            int status = coordinator.exitCode();
+            if (status == 0 || status == 1) { // it ended the run, successfully or not
+                runEnding.set(true);
+                runExit.complete(status);
+                return;
+            }
+            String how = describeExit(status);
+            coordinator.address().thenAccept(launcher::nodeGone); // so that the run does not wait for the failure detector
+            if (restarts.incrementAndGet() > plan.maxRestarts()) {
+                err.println("ringtrain local: the coordinator is gone (" + how + "); not restarting it: --max-restarts "
+                        + plan.maxRestarts() + " used up");
+                if (coordinators.stream().noneMatch(CoordinatorProcess::isAlive)) {
+                    runEnding.set(true);
+                    runExit.complete(1);
+                }
+                return;
+            }
+            boolean standbyLeft = coordinators.stream().anyMatch(CoordinatorProcess::isAlive);
+            out.println(coordinator.name() + " is gone (" + how + "); " + (standbyLeft
+                    ? "the standby takes the run over; starting a new standby" : "starting a coordinator again, which takes the run over"));
+            try {
+                startCoordinator(0);
+            } catch (IOException e) {
+                err.println("ringtrain local: cannot start the coordinator again: " + e.getMessage());
+                runExit.complete(1);
+            }
+        }
+
+        void startWorker(String name, int ordinal, Path log) throws IOException {
             List<String> jvmOptions = new ArrayList<>(plan.workerJvmOptions());
             // Every worker's Aeron files share this host's /dev/shm: its free-space check must count them all.
             jvmOptions.add("-Dringtrain.worker.data-plane.ranks-on-host=" + plan.workers());
@@ -166,20 +231,20 @@ public final class LocalRun {
             List<String> command = new ArrayList<>(WorkerCommandLine.jvm(jvmOptions));
             // Data-plane port 0: each worker binds a free port itself and registers the one it got, so no port can
             // be taken by someone else between choosing it and binding it.
-            command.addAll(List.of("worker", "--bootstrap", "local", "--join", coordinator.clusterAddress(), "--host", "127.0.0.1",
+            command.addAll(List.of("worker", "--bootstrap", "local", "--join", launcher.clusterAddress(), "--host", "127.0.0.1",
                     "--port", "0", "--name", name, "--ordinal", Integer.toString(ordinal), "--data-host", "127.0.0.1",
                     "--data-port", "0", "--parent-pid", Long.toString(ProcessHandle.current().pid())));
             WorkerProcess worker = WorkerProcess.start(name, command, environment, log);
             workers.add(worker);
-            worker.onExit().thenRun(() -> exited(worker, ordinal));
+            worker.onExit().thenRun(() -> workerExited(worker, ordinal));
         }
 
-        private void exited(WorkerProcess worker, int ordinal) {
-            if (runEnding.get() || worker.stopRequested()) {
-                return;
+        private void workerExited(WorkerProcess worker, int ordinal) {
+            if (runEnding.get() || worker.stopRequested() || worker.exitCode() == 0) {
+                return; // exit 0: its part in the run is over (the run completed)
             }
             String how = worker.describeExit();
-            coordinator.workerExited(worker.name(), how);
+            launcher.workerExited(worker.name(), how);
             int restart = restarts.incrementAndGet();
             if (restart > plan.maxRestarts()) {
                 err.println("ringtrain local: worker " + worker.name() + " is gone (" + how + "); not restarting it: --max-restarts "
@@ -189,38 +254,49 @@ public final class LocalRun {
             out.println("worker " + worker.name() + " is gone (" + how + "); starting it again (restart " + restart + " of "
                     + plan.maxRestarts() + ")");
             try {
-                start(worker.name(), ordinal, runDir.resolve(worker.name() + ".restart-" + restart + ".log"));
+                startWorker(worker.name(), ordinal, runDir.resolve(worker.name() + ".restart-" + restart + ".log"));
             } catch (IOException e) {
                 err.println("ringtrain local: cannot start worker " + worker.name() + " again: " + e.getMessage());
             }
         }
     }
 
-    private int awaitEnd(Plan plan, CoordinatorNode coordinator) throws Exception {
-        // Unbounded here on purpose: every way a run can stall ends in the coordinator's own timeouts (a run that
-        // lost all its workers waits for replacements until the rendezvous timeout).
-        RunEvent last = coordinator.outcome().toCompletableFuture().get();
-        if (last instanceof RunEvent.RunFailed failed) {
-            return failed(failed.reason());
+    /** The coordinator command line for this run: every setting it would otherwise take from its own defaults. */
+    static List<String> coordinatorArguments(Plan plan) {
+        RunSettings r = plan.run();
+        CoordinatorContext c = plan.coordinator();
+        List<String> args = new ArrayList<>(List.of(
+                "--run-id", r.runId(), "--model", r.model(), "--seed", Long.toString(r.seed()),
+                "--global-batch", Integer.toString(r.globalBatch()), "--steps", Long.toString(r.totalSteps()),
+                "--optimizer", r.optimizer(), "--lr", Double.toString(r.learningRate()), "--checkpoint-dir", r.checkpointUri(),
+                "--checkpoint-every", Long.toString(r.checkpointEvery()), "--progress-interval", r.progressInterval().toMillis() + "ms",
+                "--min-workers", Integer.toString(c.minWorkers()), "--max-workers", Integer.toString(c.maxWorkers()),
+                "--initial-workers", Integer.toString(c.initialWorkers()),
+                "--rendezvous-timeout", c.rendezvousTimeout().toMillis() + "ms",
+                "--checkpoint-before-leave", Long.toString(c.checkpointBeforeLeave())));
+        if (!r.s3Endpoint().isEmpty()) {
+            args.addAll(List.of("--s3-endpoint", r.s3Endpoint()));
         }
-        RunEvent.RunFinished finished = (RunEvent.RunFinished) last;
+        if (!r.exportParams().isEmpty()) {
+            args.addAll(List.of("--export-params", r.exportParams()));
+        }
+        args.addAll(List.of("--resume", c.resume().flagValue()));
+        r.options().forEach((k, v) -> args.addAll(List.of("-O", k + "=" + v)));
+        plan.summaryJson().ifPresent(p -> args.addAll(List.of("--summary-json", p.toString())));
+        return args;
+    }
+
+    private int finished() throws InterruptedException {
         if (!workers.awaitExit(EXIT_WAIT)) {
             err.println("ringtrain local: training finished but some workers did not exit within " + EXIT_WAIT.toSeconds() + " s; stopping them");
-        }
-        workers.stopAll(STOP_GRACE);
-        SummaryReport.print(out, plan.run(), finished.result());
-        if (plan.summaryJson().isPresent()) {
-            SummaryReport.writeJson(plan.summaryJson().get(), plan.run(), finished.result());
-            out.println("  summary             " + plan.summaryJson().get());
         }
         return 0;
     }
 
-    private int failed(String reason) {
+    private int failed() {
         if (interrupted) {
             return EXIT_INTERRUPTED; // the shutdown hook said so and stops everything; the failures that follow are ours
         }
-        err.println("ringtrain local: run failed: " + reason);
         workers.stopAll(STOP_GRACE);
         workers.snapshot().stream().filter(WorkerProcess::failed).findFirst().ifPresent(w -> {
             List<String> tail = w.tail(TAIL_LINES);
@@ -231,5 +307,16 @@ public final class LocalRun {
         });
         err.flush();
         return 1;
+    }
+
+    static String describeExit(int status) {
+        String signal = switch (status) {
+            case 137 -> " (SIGKILL)";
+            case 143 -> " (SIGTERM)";
+            case 130 -> " (SIGINT)";
+            case 134 -> " (SIGABRT)";
+            default -> "";
+        };
+        return "its process exited with status " + status + signal;
     }
 }

@@ -4,24 +4,17 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /** One worker JVM started by {@code ringtrain local}; its stdout and stderr go to its log file. */
-final class WorkerProcess {
+final class WorkerProcess extends LaunchedProcess {
 
-    private final String name;
-    private final Process process;
     private final Path log;
-    private volatile boolean stopRequested;
 
     private WorkerProcess(String name, Process process, Path log) {
-        this.name = name;
-        this.process = process;
+        super(name, process);
         this.log = log;
     }
 
@@ -31,69 +24,13 @@ final class WorkerProcess {
         return new WorkerProcess(name, builder.start(), log);
     }
 
-    String name() {
-        return name;
-    }
-
     Path log() {
         return log;
     }
 
-    CompletableFuture<Process> onExit() {
-        return process.onExit();
-    }
-
-    boolean isAlive() {
-        return process.isAlive();
-    }
-
-    /** The exit status, or -1 while running. */
-    int exitCode() {
-        return process.isAlive() ? -1 : process.exitValue();
-    }
-
     /** Whether it ended on its own with a failure (not because we stopped it). */
     boolean failed() {
-        return !process.isAlive() && process.exitValue() != 0 && !stopRequested;
-    }
-
-    boolean stopRequested() {
-        return stopRequested;
-    }
-
-    long pid() {
-        return process.pid();
-    }
-
-    /** "its process exited with status 137 (SIGKILL)", as the coordinator and the console say it. */
-    String describeExit() {
-        int status = exitCode();
-        String signal = switch (status) {
-            case 137 -> " (SIGKILL)";
-            case 143 -> " (SIGTERM)";
-            case 130 -> " (SIGINT)";
-            case 134 -> " (SIGABRT)";
-            default -> "";
-        };
-        return "its process exited with status " + status + signal;
-    }
-
-    /** Asks it to stop (SIGTERM: it leaves the cluster and closes its session), then forces it after {@code grace}. */
-    void stop(Duration grace) {
-        if (!process.isAlive()) {
-            return;
-        }
-        stopRequested = true;
-        process.destroy();
-        try {
-            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        return !isAlive() && exitCode() != 0 && !stopRequested();
     }
 
     /** The last {@code lines} lines of its log (reads at most the last 64 KiB). */

@@ -11,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -27,16 +26,15 @@ import org.apache.pekko.cluster.typed.SingletonActor;
 public final class CoordinatorNode implements AutoCloseable {
 
     public static final String ROLE = "coordinator";
+    /** The cluster singleton's name: every node that talks to the coordinator finds it by this. */
+    public static final String SINGLETON_NAME = "coordinator";
 
     private final ActorSystem<RunEvent> system;
     private final CompletableFuture<RunEvent> outcome;
-    private final CompletableFuture<ActorRef<Coordinator.Command>> coordinator;
 
-    private CoordinatorNode(ActorSystem<RunEvent> system, CompletableFuture<RunEvent> outcome,
-                            CompletableFuture<ActorRef<Coordinator.Command>> coordinator) {
+    private CoordinatorNode(ActorSystem<RunEvent> system, CompletableFuture<RunEvent> outcome) {
         this.system = system;
         this.outcome = outcome;
-        this.coordinator = coordinator;
     }
 
     /**
@@ -45,24 +43,23 @@ public final class CoordinatorNode implements AutoCloseable {
     public static CoordinatorNode start(Config config, ClusterContext cluster, CoordinatorContext coordinator, RunSettings run,
                                         CheckpointCommits commits, Consumer<RunEvent> listener) {
         CompletableFuture<RunEvent> outcome = new CompletableFuture<>();
-        CompletableFuture<ActorRef<Coordinator.Command>> proxy = new CompletableFuture<>();
-        ActorSystem<RunEvent> system = ClusterNode.start(guardian(coordinator, run, commits, listener, outcome, proxy), ROLE, cluster, config);
+        ActorSystem<RunEvent> system = ClusterNode.start(guardian(coordinator, run, commits, listener, outcome), ROLE, cluster, config);
         system.getWhenTerminated().thenRun(() -> outcome.complete(new RunEvent.RunFailed(
                 "the coordinator's node shut down before the run ended (stopped, or downed after losing the cluster)")));
-        return new CoordinatorNode(system, outcome, proxy);
+        return new CoordinatorNode(system, outcome);
     }
 
     private static Behavior<RunEvent> guardian(CoordinatorContext settings, RunSettings run, CheckpointCommits commits,
-                                               Consumer<RunEvent> listener, CompletableFuture<RunEvent> outcome,
-                                               CompletableFuture<ActorRef<Coordinator.Command>> proxy) {
+                                               Consumer<RunEvent> listener, CompletableFuture<RunEvent> outcome) {
         return Behaviors.setup(context -> {
-            proxy.complete(ClusterSingleton.get(context.getSystem()).init(
-                    SingletonActor.of(Coordinator.create(settings, run, commits, context.getSelf()), "coordinator")
-                            .withSettings(ClusterSingletonSettings.create(context.getSystem()).withRole(ROLE))));
+            ClusterSingleton.get(context.getSystem()).init(
+                    SingletonActor.of(Coordinator.create(settings, run, commits, context.getSelf()), SINGLETON_NAME)
+                            .withSettings(ClusterSingletonSettings.create(context.getSystem()).withRole(ROLE)
+                                    .withRemovalMargin(settings.handoverMargin())));
             return Behaviors.receive(RunEvent.class)
                     .onMessage(RunEvent.class, event -> {
                         listener.accept(event);
-                        if (event instanceof RunEvent.RunFinished || event instanceof RunEvent.RunFailed) {
+                        if (event instanceof RunEvent.RunFinished || event instanceof RunEvent.RunFailed || event instanceof RunEvent.AlreadyFinished) {
                             outcome.complete(event);
                             ClusterNode.shutDown(context.getSystem());
                         }
@@ -72,15 +69,7 @@ public final class CoordinatorNode implements AutoCloseable {
         });
     }
 
-    /**
-     * Tells the coordinator that a worker's process is gone (a launcher saw it exit): the fastest of the signals it
-     * acts on, ahead of the data plane's peer timeout and Pekko's failure detector.
-     */
-    public void workerExited(String workerId, String how) {
-        coordinator.thenAccept(c -> c.tell(new Coordinator.WorkerExited(workerId, how)));
-    }
-
-    /** The run's last event: {@link RunEvent.RunFinished} or {@link RunEvent.RunFailed}. */
+    /** The run's last event: {@link RunEvent.RunFinished}, {@link RunEvent.AlreadyFinished} or {@link RunEvent.RunFailed}. */
     public CompletionStage<RunEvent> outcome() {
         return outcome;
     }

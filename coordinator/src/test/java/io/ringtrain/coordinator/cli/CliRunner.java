@@ -1,7 +1,7 @@
 package io.ringtrain.coordinator.cli;
 
 import com.typesafe.config.ConfigFactory;
-import io.ringtrain.coordinator.RecordingCommits;
+import io.ringtrain.coordinator.CheckpointStoreCommits;
 import io.ringtrain.coordinator.toy.ToySessionFactory;
 import io.ringtrain.worker.TrainingSessions;
 import java.io.ByteArrayOutputStream;
@@ -11,13 +11,11 @@ import java.nio.charset.StandardCharsets;
 /** Runs the ringtrain command line in this JVM with the toy model and captures what it prints. */
 final class CliRunner {
 
-    /** The commits of the last `local` or `coordinator` run. */
-    RecordingCommits checkpoints;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     int run(String... args) {
-        RingtrainCli cli = new RingtrainCli(TrainingSessions.of(new ToySessionFactory()), run -> checkpoints = new RecordingCommits(run), ConfigFactory.load(),
+        RingtrainCli cli = new RingtrainCli(TrainingSessions.of(new ToySessionFactory()), CheckpointStoreCommits::new, ConfigFactory.load(),
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         return cli.commandLine().execute(args);
     }

@@ -1,6 +1,7 @@
 package io.ringtrain.coordinator.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.worker.model.NpyFile;
@@ -12,7 +13,9 @@ import io.ringtrain.worker.train.Replica;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -23,13 +26,18 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Elastic training for real: `ringtrain local` with four worker JVMs over Aeron, and faults injected with real
- * signals. Whatever happens to the workers, a run ends with the parameters of the same run done in one piece
- * (the global batch is re-split over whoever is in the ring), within 1e-5 (max|a-b| / max|a|).
+ * Elastic training and coordinator fail-over for real: `ringtrain local --standby-coordinator` with four worker JVMs
+ * over Aeron, and faults injected with real signals. First the coordinator's JVM is killed twice: the standby takes
+ * over, then (no standby up yet) the coordinator the launcher starts again; the workers never stop stepping for it
+ * and the ring is adopted as it is. Then, under that coordinator, workers are killed, stopped and frozen. Whatever
+ * happens, the run ends with the parameters of the same run done in one piece (the global batch is re-split over
+ * whoever is in the ring), within 1e-5 (max|a-b| / max|a|).
  */
 class ElasticTrainingEndToEndTest {
     private static final Duration EVENT = Duration.ofSeconds(90);
     private static final double TOLERANCE = 1e-5;
+    private static final String ADOPTED = "coordinator took over the run: ring generation 1 (worker-0, worker-1, worker-2, worker-3)"
+            + " goes on as it is";
     private static final Pattern CHANGE = Pattern.compile("\\{\"fromGeneration\": (\\d+), \"toGeneration\": (\\d+)[^\\n]*");
 
     @TempDir
@@ -37,7 +45,7 @@ class ElasticTrainingEndToEndTest {
 
     private String[] local(String name, int steps, String... more) {
         List<String> args = new ArrayList<>(List.of("local", "--workers", "4", "--steps", Integer.toString(steps),
-                "--checkpoint-every", "100", "--progress-interval", "500ms", "--max-restarts", "4",
+                "--checkpoint-every", "100", "--progress-interval", "500ms", "--max-restarts", "6", "--standby-coordinator",
                 // Steps of at least 200 ms (parked, not spent), so that replacement JVMs are up before the run is over
                 // while the run stays short: float32 summation order (which differs with the world size) is amplified
                 // by training, and after ~500 steps of this model runs at different world sizes drift apart by more
@@ -59,13 +67,56 @@ class ElasticTrainingEndToEndTest {
         return replica.state().flatParameters().toFloatVector();
     }
 
+    /** The coordinator that runs the run: the cluster singleton lives on the oldest coordinator node. */
+    private static ProcessHandle activeCoordinator(LocalRunUnderTest run) {
+        return run.launcher.started("coordinator").stream()
+                .min(Comparator.comparing(p -> p.info().startInstant().orElse(Instant.MAX)))
+                .orElseThrow(() -> new AssertionError("no coordinator process is running"));
+    }
+
+    private static void awaitCoordinators(LocalRunUnderTest run, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + EVENT.toNanos();
+        while (run.launcher.started("coordinator").size() < count) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("fewer than " + count + " coordinator processes within " + EVENT);
+            }
+            run.launcher.process.waitFor(100, TimeUnit.MILLISECONDS);
+        }
+    }
+
     @Test
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
-    void killedStoppedAndFrozenWorkersLoseNoStepsAndTheResultIsTheUninterruptedRuns() throws Exception {
+    void killedCoordinatorsAndKilledStoppedAndFrozenWorkersLoseNoStepsAndTheResultIsTheUninterruptedRuns() throws Exception {
         int steps = 450;
         try (LocalRunUnderTest run = new LocalRunUnderTest(RingtrainProcess.start(dir, "faults", local("faults", steps)))) {
             run.awaitOutput("training with 4 workers", 1, EVENT);
-            run.awaitStep(30, EVENT);
+            awaitCoordinators(run, 2);
+            run.awaitStep(20, EVENT);
+            long paceFrom = System.nanoTime();
+            long paceFromStep = run.lastStep().orElseThrow();
+
+            long killedAt = System.nanoTime();
+            LocalRunUnderTest.signal(activeCoordinator(run), "KILL");
+            run.awaitOutput("coordinator-1 is gone (its process exited with status 137 (SIGKILL)); the standby takes the run over", 1, EVENT);
+            run.awaitOutput(ADOPTED, 1, EVENT);
+            double withStandby = (System.nanoTime() - killedAt) / 1e9;
+            run.firstStepAfter(ADOPTED, EVENT);
+            // coordinator-3, the new standby, is still starting: this time the run goes on with no coordinator at all
+            // until it is up (the workers' coordinator-timeout is 60 s).
+            long stepAtKill = run.lastStep().orElseThrow();
+            double stepsPerSecond = (stepAtKill - paceFromStep) / ((System.nanoTime() - paceFrom) / 1e9);
+            killedAt = System.nanoTime();
+            LocalRunUnderTest.signal(activeCoordinator(run), "KILL");
+            run.awaitOutput("coordinator-2 is gone", 1, EVENT);
+            run.awaitOutput(ADOPTED, 2, EVENT);
+            double restarted = (System.nanoTime() - killedAt) / 1e9;
+            long stepAfter = run.firstStepAfter(ADOPTED, EVENT);
+            System.out.printf(Locale.ROOT, "coordinator SIGKILL -> takeover (ring adopted): %.2f s with a standby, %.2f s with a restarted"
+                    + " coordinator; steps %d -> %d meanwhile (%.1f steps/s before)%n", withStandby, restarted, stepAtKill, stepAfter, stepsPerSecond);
+            // Stepping on while no coordinator is up, at least at half the pace before (a pause would show ~0).
+            assertTrue(stepAfter - stepAtKill >= 0.5 * stepsPerSecond * restarted,
+                    "the workers must keep stepping with no coordinator: " + stepAtKill + " -> " + stepAfter + " in " + restarted + " s");
+            assertFalse(run.output().contains("ring re-formed"), "no membership change, so no new ring:\n" + run.output());
 
             LocalRunUnderTest.signal(run.worker("worker-2"), "KILL");
             run.awaitOutput("ring re-formed: generation 1 -> 2 (4 -> 3 workers)", 1, EVENT);
@@ -89,6 +140,7 @@ class ElasticTrainingEndToEndTest {
         while (m.find()) {
             changes.add(m.group());
         }
+        // The summary is the last coordinator's, which took over before any worker fault: it saw every change.
         assertTrue(changes.size() >= 5, "every membership change is in the summary:\n" + summary);
         assertTrue(changes.stream().anyMatch(c -> c.contains("\"worker-2\": \"its process exited with status 137 (SIGKILL)\"")), summary);
         assertTrue(changes.stream().anyMatch(c -> c.contains("\"worker-1\": \"left: its process was asked to stop (SIGTERM)\"")

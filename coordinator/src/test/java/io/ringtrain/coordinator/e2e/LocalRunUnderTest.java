@@ -28,18 +28,9 @@ final class LocalRunUnderTest implements AutoCloseable {
 
     /** The worker JVM running under {@code name} now (a replacement has the same name and a new pid). */
     ProcessHandle worker(String name) {
-        return launcher.process.descendants()
-                .filter(p -> p.isAlive() && arguments(p).contains(name))
+        return launcher.started("worker").stream()
+                .filter(p -> RingtrainProcess.arguments(p).contains(name))
                 .findFirst().orElseThrow(() -> new AssertionError("no live worker process named " + name));
-    }
-
-    /** A process's command line from /proc (ProcessHandle.Info leaves the arguments out for long command lines). */
-    private static List<String> arguments(ProcessHandle p) {
-        try {
-            return List.of(Files.readString(java.nio.file.Path.of("/proc", Long.toString(p.pid()), "cmdline")).split("\0"));
-        } catch (IOException gone) {
-            return List.of();
-        }
     }
 
     /** Sends {@code signal} (KILL, TERM, STOP, CONT) to a process, as `kill -SIGNAL pid` does. */
@@ -73,6 +64,23 @@ final class LocalRunUnderTest implements AutoCloseable {
             }
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("not at step " + step + " within " + timeout + ":\n" + output());
+            }
+            launcher.process.waitFor(100, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The step of the first progress line printed after the last {@code text} (waits for one, bounded). */
+    long firstStepAfter(String text, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String out = Files.readString(launcher.out);
+            int at = out.lastIndexOf(text);
+            Matcher m = STEP.matcher(out);
+            if (at >= 0 && m.find(at)) {
+                return Long.parseLong(m.group(1));
+            }
+            if (!launcher.process.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("no progress line after '" + text + "' within " + timeout + ":\n" + output());
             }
             launcher.process.waitFor(100, TimeUnit.MILLISECONDS);
         }

@@ -43,6 +43,38 @@ final class RingtrainProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * The live JVMs it started to play {@code role} ("worker" or "coordinator": the ringtrain subcommand on their
+     * command line).
+     */
+    List<ProcessHandle> started(String role) {
+        return process.descendants().filter(p -> p.isAlive() && arguments(p).contains(role)).toList();
+    }
+
+    /** A process's command line from /proc (ProcessHandle.Info leaves the arguments out for long command lines). */
+    static List<String> arguments(ProcessHandle p) {
+        try {
+            return List.of(Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline")).split("\0"));
+        } catch (IOException gone) {
+            return List.of();
+        }
+    }
+
+    /**
+     * Media-driver directories that process {@code pid} created and left, in /dev/shm or in the temp directory (where
+     * the data plane puts them when /dev/shm is too small).
+     */
+    static List<String> driverDirectoriesLeftBy(long pid) {
+        List<String> left = new ArrayList<>();
+        for (String parent : List.of("/dev/shm", System.getProperty("java.io.tmpdir"))) {
+            String[] names = new java.io.File(parent).list((d, n) -> n.startsWith("ringtrain-" + pid + "-"));
+            for (String name : names == null ? new String[0] : names) {
+                left.add(parent + "/" + name);
+            }
+        }
+        return left;
+    }
+
     String output() throws IOException {
         return Files.readString(out) + Files.readString(err);
     }

@@ -7,6 +7,7 @@ import com.typesafe.config.Config;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.ringtrain.coordinator.CoordinatorContext;
+import io.ringtrain.coordinator.ResumeMode;
 import io.ringtrain.coordinator.node.ClusterContext;
 import io.ringtrain.worker.WorkerContext;
 import java.io.IOException;
@@ -69,7 +70,9 @@ class ContainerArgsTest {
         assertEquals(runSettings.get("RINGTRAIN_CHECKPOINT_DIR"), command.value("--checkpoint-dir"));
         assertTrue(command.<String>value("--checkpoint-dir").startsWith("s3://"),
                 "pods lose their files when they go: checkpoints belong in object storage, not " + command.value("--checkpoint-dir"));
-        assertEquals(Boolean.parseBoolean(runSettings.get("RINGTRAIN_RESUME")), command.<Boolean>value("--resume"));
+        assertEquals(runSettings.get("RINGTRAIN_RESUME"), command.value("--resume"));
+        assertEquals(ResumeMode.AUTO, ResumeMode.parse(command.value("--resume"), "RINGTRAIN_RESUME"),
+                "a coordinator pod that Kubernetes starts again must neither start the run over nor train a finished one again");
 
         int min = command.value("--min-workers");
         int max = command.value("--max-workers");

@@ -17,6 +17,7 @@ import io.ringtrain.protocol.control.AbortRing;
 import io.ringtrain.protocol.control.EndRun;
 import io.ringtrain.protocol.control.FailureKind;
 import io.ringtrain.protocol.control.LeaveRequested;
+import io.ringtrain.protocol.control.WorkerExited;
 import io.ringtrain.protocol.control.PauseRing;
 import io.ringtrain.protocol.control.ProgressReport;
 import io.ringtrain.protocol.control.RegisterWorker;
@@ -109,7 +110,9 @@ class ProtobufSerializerTest {
             ToCoordinator.newBuilder().setStopped(RingStopped.newBuilder().setGeneration(3).setRank(1).setStepsDone(121)
                     .setStateCrc32C(0x1234abcd).setCause(StopCause.STOP_BROKEN).setReason("peer lost").setLeaving(true).setLostPeer(2)).build(),
             ToCoordinator.newBuilder().setAbortAcknowledged(AbortAcknowledged.newBuilder().setGeneration(3).setRank(1)).build(),
-            ToCoordinator.newBuilder().setLeave(LeaveRequested.newBuilder().setWorkerId("w-1").setReason("SIGTERM")).build());
+            ToCoordinator.newBuilder().setLeave(LeaveRequested.newBuilder().setWorkerId("w-1").setReason("SIGTERM")).build(),
+            ToCoordinator.newBuilder().setWorkerExited(WorkerExited.newBuilder().setWorkerId("w-2")
+                    .setHow("its process exited with status 137 (SIGKILL)")).build());
 
     @Test
     void everyControlMessageRoundTripsThroughTheBoundSerializer() {
