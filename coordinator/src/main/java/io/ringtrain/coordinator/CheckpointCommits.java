@@ -1,6 +1,7 @@
 package io.ringtrain.coordinator;
 
 import io.ringtrain.worker.RunSettings;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -12,6 +13,9 @@ public interface CheckpointCommits {
 
     /** Steps done at the newest committed (manifest written, valid) checkpoint of the run, or empty if none. */
     OptionalLong latestCommittedStep(RunSettings run) throws Exception;
+
+    /** The settings the checkpoint at {@code step} was made with (its manifest's run_config, see RunSettings.resultConfig). */
+    Map<String, String> runConfigAt(RunSettings run, long step) throws Exception;
 
     /**
      * Makes the checkpoint at {@code shards.step()} exist: writes its manifest, atomically, after

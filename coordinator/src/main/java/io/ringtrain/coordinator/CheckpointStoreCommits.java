@@ -4,6 +4,7 @@ import io.ringtrain.checkpoint.Checkpoints;
 import io.ringtrain.protocol.checkpoint.CheckpointManifest;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.SavedShard;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -30,6 +31,11 @@ public final class CheckpointStoreCommits implements CheckpointCommits, AutoClos
     @Override
     public OptionalLong latestCommittedStep(RunSettings run) {
         return checkpoints().latestVerified(run.runId()).map(m -> OptionalLong.of(m.getStep())).orElse(OptionalLong.empty());
+    }
+
+    @Override
+    public Map<String, String> runConfigAt(RunSettings run, long step) {
+        return checkpoints().manifest(run.runId(), step).getRunConfigMap();
     }
 
     /** Commits with rank 0's draft, after checking that every rank saved the same tensors. */

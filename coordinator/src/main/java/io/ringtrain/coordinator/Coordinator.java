@@ -130,8 +130,12 @@ public final class Coordinator {
     private record WorkerStopped(ActorRef<ToWorker> worker) implements Command {
     }
 
-    /** What the checkpoint location holds of this run: its newest committed step, and the steps it finished with if it did. */
-    private record CheckpointLookedUp(OptionalLong step, OptionalLong completedSteps, Throwable error) implements Command {
+    /**
+     * What the checkpoint location holds of this run: its newest committed step and the settings that checkpoint was
+     * made with (empty when there is none), and the steps it finished with if it did.
+     */
+    private record CheckpointLookedUp(OptionalLong step, Map<String, String> config, OptionalLong completedSteps, Throwable error)
+            implements Command {
     }
 
     private record CompletionRecorded(Throwable error) implements Command {
@@ -302,10 +306,12 @@ public final class Coordinator {
                 context.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new), ClusterEvent.ReachabilityEvent.class));
         timers.startSingleTimer(Timer.RENDEZVOUS_TIMEOUT, settings.rendezvousTimeout());
         // Always: a resumed run starts there, and a coordinator that takes over a running run needs to know it too.
-        context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(
-                        () -> new OptionalLong[] {commits.latestCommittedStep(run), commits.completedSteps(run)}), blockingIo),
-                (found, error) -> error != null ? new CheckpointLookedUp(OptionalLong.empty(), OptionalLong.empty(), error)
-                        : new CheckpointLookedUp(found[0], found[1], null));
+        context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(() -> {
+                    OptionalLong latest = commits.latestCommittedStep(run);
+                    Map<String, String> config = latest.isPresent() ? commits.runConfigAt(run, latest.getAsLong()) : Map.of();
+                    return new CheckpointLookedUp(latest, config, commits.completedSteps(run), null);
+                }), blockingIo),
+                (found, error) -> error != null ? new CheckpointLookedUp(OptionalLong.empty(), Map.of(), OptionalLong.empty(), error) : found);
         context.getLog().info("coordinating run {}: waiting for {} to {} workers", run.runId(), settings.minWorkers(), settings.maxWorkers());
         OptionalLong startStep = settings.resume() == ResumeMode.NEVER ? OptionalLong.of(0) : OptionalLong.empty(); // empty: not known yet
         return waitingForWorkers(RunState.starting(settings.maxWorkers(), run.totalSteps(), startStep, System.nanoTime()), false);
@@ -368,7 +374,8 @@ public final class Coordinator {
                         context.getLog().info("run {} has no committed checkpoint under {}: starting at step 0", run.runId(), run.checkpointUri());
                         return waitingForWorkers(state.startingFrom(OptionalLong.of(0)), settled);
                     }
-                    Optional<String> problem = ResumePoint.problem(run, found.step(), found.error());
+                    Optional<String> problem = ResumePoint.problem(run, found.step(), found.error())
+                            .or(() -> ResumePoint.settingsDiffer(run, found.step().getAsLong(), found.config()));
                     if (problem.isPresent()) {
                         return fail(state, problem.get());
                     }

@@ -1,6 +1,9 @@
 package io.ringtrain.coordinator;
 
 import io.ringtrain.worker.RunSettings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -20,6 +23,39 @@ final class ResumePoint {
         }
         return Optional.of("run " + run.runId() + " finished after " + completedSteps.getAsLong() + " steps (recorded under "
                 + run.checkpointUri() + "); raise --steps above " + completedSteps.getAsLong() + " to train it further");
+    }
+
+    /**
+     * Why the checkpoint at {@code step} cannot continue this run: it was made with other settings that decide the
+     * result (seed, global batch, optimizer, learning rate, model), each named with both values. Empty when they
+     * agree; --steps may differ (to train further), and settings the checkpoint does not record are not compared.
+     */
+    static Optional<String> settingsDiffer(RunSettings run, long step, Map<String, String> recorded) {
+        List<String> differences = new ArrayList<>();
+        run.resultConfig().forEach((key, value) -> {
+            String then = recorded.get(key);
+            if (then != null && !key.equals(RunSettings.TOTAL_STEPS) && !sameValue(then, value)) {
+                differences.add(key + " " + then + " (now " + value + ")");
+            }
+        });
+        if (differences.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of("--resume: the checkpoint at step " + step + " of run " + run.runId() + " was made with "
+                + String.join(", ", differences) + "; a resumed run must keep the settings that decide its result (only"
+                + " --steps may change): use the same ones, or a new --run-id to start a run with these");
+    }
+
+    /** Numbers compare as numbers ("0.05" and "5.0E-2" agree). */
+    private static boolean sameValue(String a, String b) {
+        if (a.equals(b)) {
+            return true;
+        }
+        try {
+            return Double.parseDouble(a) == Double.parseDouble(b);
+        } catch (NumberFormatException notNumbers) {
+            return false;
+        }
     }
 
     /** Why the run cannot resume from what the look-up found, or empty if it can. */

@@ -79,6 +79,8 @@ class CoordinatorProtocolTest {
 
         volatile OptionalLong latest = OptionalLong.empty();
         volatile OptionalLong completed = OptionalLong.empty();
+        /** The newest checkpoint's run config; null: the run's own (it was made by this run). */
+        volatile Map<String, String> latestConfig;
 
         @Override
         public OptionalLong latestCommittedStep(RunSettings run) {
@@ -88,6 +90,11 @@ class CoordinatorProtocolTest {
         @Override
         public void commit(RunSettings run, CheckpointShards shards) {
             committed.add(shards);
+        }
+
+        @Override
+        public Map<String, String> runConfigAt(RunSettings run, long step) {
+            return latestConfig == null ? run.resultConfig() : latestConfig;
         }
 
         @Override
@@ -260,6 +267,19 @@ class CoordinatorProtocolTest {
         start(new CoordinatorContext().minWorkers(1).maxWorkers(1).resume(ResumeMode.ALWAYS));
         RunEvent.RunFailed failed = awaitEvent(RunEvent.RunFailed.class);
         assertTrue(failed.reason().startsWith("--resume: run protocol finished after 1000 steps"), failed.reason());
+    }
+
+    @Test
+    void aResumeWithOtherSettingsThanTheCheckpointsIsRefusedNamingEachButMoreStepsAreFine() {
+        commits.latest = OptionalLong.of(500);
+        commits.latestConfig = Map.of("model", "toy", "seed", "2", "global_batch", "16", "optimizer", "sgd",
+                "learning_rate", "0.2", "total_steps", "600");
+        start(new CoordinatorContext().minWorkers(1).maxWorkers(1).resume(ResumeMode.ALWAYS));
+        RunEvent.RunFailed failed = awaitEvent(RunEvent.RunFailed.class);
+        assertTrue(failed.reason().contains("the checkpoint at step 500 of run protocol was made with seed 2 (now 1),"
+                + " learning_rate 0.2 (now 0.1)"), failed.reason());
+        assertFalse(failed.reason().contains("total_steps"), "raising --steps is how a run trains further: " + failed.reason());
+        assertFalse(failed.reason().contains("global_batch") || failed.reason().contains("optimizer"), failed.reason());
     }
 
     @Test

@@ -27,6 +27,11 @@ public final class RecordingCommits implements CheckpointCommits {
     }
 
     @Override
+    public java.util.Map<String, String> runConfigAt(RunSettings run, long step) {
+        return store.runConfigAt(run, step);
+    }
+
+    @Override
     public OptionalLong completedSteps(RunSettings run) {
         return store.completedSteps(run);
     }

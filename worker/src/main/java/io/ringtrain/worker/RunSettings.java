@@ -47,6 +47,24 @@ public record RunSettings(
         exportParams = exportParams == null ? "" : exportParams;
     }
 
+    /** The key of {@link #resultConfig()} that a resumed run may change (raised, to train further). */
+    public static final String TOTAL_STEPS = "total_steps";
+
+    /**
+     * The settings that decide the run's result, as every checkpoint manifest records them (run_config): a run
+     * resumed from a checkpoint must use the same ones, except {@link #TOTAL_STEPS}.
+     */
+    public Map<String, String> resultConfig() {
+        Map<String, String> config = new java.util.LinkedHashMap<>();
+        config.put("model", model);
+        config.put("seed", Long.toString(seed));
+        config.put("global_batch", Integer.toString(globalBatch));
+        config.put("optimizer", optimizer);
+        config.put("learning_rate", Double.toString(learningRate));
+        config.put(TOTAL_STEPS, Long.toString(totalSteps));
+        return config;
+    }
+
     /** Whether a checkpoint is due once {@code stepsDone} steps are done. */
     public boolean checkpointDueAfter(long stepsDone) {
         return checkpointEvery > 0 && stepsDone > 0 && stepsDone % checkpointEvery == 0;

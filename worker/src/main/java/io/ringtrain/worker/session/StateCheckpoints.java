@@ -12,9 +12,7 @@ import io.ringtrain.worker.model.ElementType;
 import io.ringtrain.worker.model.TensorLayout;
 import io.ringtrain.worker.train.Replica;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Translates between a replica's state arena and the checkpoint library's vocabulary: the arena's tensors as a
@@ -59,19 +57,7 @@ final class StateCheckpoints {
                         .setSamplesConsumed(replica.position().samplesConsumed())
                         .addRngSeeds(run.seed()))
                 .setOptimizer(Optimizer.newBuilder().setName(optimizer.name()).putHyperParameters("learning_rate", run.learningRate()))
-                .putAllRunConfig(runConfig(run))
+                .putAllRunConfig(run.resultConfig())
                 .build();
-    }
-
-    /** The settings that define the run's result; a resumed run must use the same ones. */
-    static Map<String, String> runConfig(RunSettings run) {
-        Map<String, String> config = new LinkedHashMap<>();
-        config.put("model", run.model());
-        config.put("seed", Long.toString(run.seed()));
-        config.put("global_batch", Integer.toString(run.globalBatch()));
-        config.put("optimizer", run.optimizer());
-        config.put("learning_rate", Double.toString(run.learningRate()));
-        config.put("total_steps", Long.toString(run.totalSteps()));
-        return config;
     }
 }
