@@ -60,7 +60,9 @@ final class CoordinatorCommand implements Callable<Integer> {
                 new ConsoleProgress(cli.out));
         cli.out.println(LocalRun.coordinatorListening(settings.runId(), node.clusterAddress()));
         if (parentPid != null) {
-            WorkerCommand.exitWithParent(parentPid, cli.err, "coordinator", () -> { });
+            // At once, without a graceful leave: the run's supervisor is gone (killed, as a whole run is when its
+            // machine goes), so this coordinator must commit nothing more; the workers stop on their own.
+            WorkerCommand.exitWithParent(parentPid, cli.err, "coordinator", () -> Runtime.getRuntime().halt(RingtrainCli.EXIT_FAILED));
         }
         RunEvent last = node.outcome().toCompletableFuture().get(); // bounded by the coordinator's own timeouts
         node.close(Duration.ofSeconds(20));
