@@ -138,11 +138,14 @@ public final class Checkpoints implements AutoCloseable {
      * per rank, then applies retention (whose failure is logged, never undoing the commit).
      *
      * @param draft the manifest without what commit fills in: set run id, step, world size, tensors,
-     *              progress, optimizer and run config; format version, state bytes, shards and
-     *              creation time are set here
+     *              progress, optimizer, run config and the ring generation that saved it; format version,
+     *              state bytes, shards and creation time are set here
      * @return the manifest as written
+     * @throws CommitFencedException if the run's newest checkpoint comes from a newer ring generation than the draft
+     *                               (another coordinator has taken the run over)
      */
     public CheckpointManifest commit(CheckpointManifest draft, List<ShardReport> reports) {
+        CommitFence.check(store, catalog, draft);
         CheckpointManifest manifest = CheckpointCommit.write(store,
                 CheckpointCommit.build(draft, reports, System.currentTimeMillis()));
         LOG.info("committed run {} step {} ({} bytes, {} shards) at {}", manifest.getRunId(), manifest.getStep(),
@@ -155,6 +158,14 @@ public final class Checkpoints implements AutoCloseable {
                     manifest.getRunId(), manifest.getStep(), e.getMessage());
         }
         return manifest;
+    }
+
+    /**
+     * The ring generation that saved the run's newest checkpoint; empty if it has none or it records none. A
+     * coordinator numbers its generations above it, so that its commits are not fenced (see {@link #commit}).
+     */
+    public java.util.OptionalLong newestRingGeneration(String run) {
+        return CommitFence.newestGeneration(store, catalog, run);
     }
 
     /**
