@@ -24,12 +24,18 @@ final class BlockingCalls {
         }
     }
 
-    /** The message of the exception that caused {@code error}, past the futures' wrappers. */
-    static String rootMessage(Throwable error) {
+    /** The exception that caused {@code error}, past the futures' wrappers. */
+    static Throwable root(Throwable error) {
         Throwable t = error;
         while (t instanceof CompletionException && t.getCause() != null) {
             t = t.getCause();
         }
+        return t;
+    }
+
+    /** The message of the exception that caused {@code error}, past the futures' wrappers. */
+    static String rootMessage(Throwable error) {
+        Throwable t = root(error);
         String message = t.getMessage();
         return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
     }

@@ -3,8 +3,8 @@ package io.ringtrain.coordinator;
 import io.ringtrain.worker.SavedShard;
 import java.util.List;
 
-/** Every rank's shard report for one checkpoint, ordered by rank. */
-public record CheckpointShards(long step, int worldSize, List<SavedShard> byRank) {
+/** Every rank's shard report for one checkpoint, ordered by rank, and the ring generation whose ranks saved it. */
+public record CheckpointShards(long step, int worldSize, long generation, List<SavedShard> byRank) {
 
     public CheckpointShards {
         byRank = List.copyOf(byRank);

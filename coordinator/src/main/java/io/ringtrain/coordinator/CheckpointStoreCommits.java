@@ -5,6 +5,7 @@ import io.ringtrain.protocol.checkpoint.CheckpointManifest;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.SavedShard;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -27,15 +28,14 @@ public final class CheckpointStoreCommits implements CheckpointCommits, AutoClos
         return checkpoints;
     }
 
-    /** The newest checkpoint whose every shard checks out: a resumed run never starts from a corrupt one. */
+    /** The newest checkpoint whose every shard checks out (a resumed run never starts from a corrupt one), and the rest. */
     @Override
-    public OptionalLong latestCommittedStep(RunSettings run) {
-        return checkpoints().latestVerified(run.runId()).map(m -> OptionalLong.of(m.getStep())).orElse(OptionalLong.empty());
-    }
-
-    @Override
-    public Map<String, String> runConfigAt(RunSettings run, long step) {
-        return checkpoints().manifest(run.runId(), step).getRunConfigMap();
+    public StoredRun lookUp(RunSettings run) {
+        Optional<CheckpointManifest> newest = checkpoints().latestVerified(run.runId());
+        return new StoredRun(newest.map(m -> OptionalLong.of(m.getStep())).orElse(OptionalLong.empty()),
+                newest.map(CheckpointManifest::getRunConfigMap).orElse(Map.of()),
+                checkpoints().newestRingGeneration(run.runId()).orElse(0),
+                checkpoints().completion(run.runId()).map(c -> OptionalLong.of(c.getSteps())).orElse(OptionalLong.empty()));
     }
 
     /** Commits with rank 0's draft, after checking that every rank saved the same tensors. */
@@ -48,12 +48,8 @@ public final class CheckpointStoreCommits implements CheckpointCommits, AutoClos
                         + " with other tensors than rank 0; the ranks do not hold the same model, not committing");
             }
         }
-        checkpoints().commit(draft, shards.byRank().stream().map(SavedShard::report).toList());
-    }
-
-    @Override
-    public OptionalLong completedSteps(RunSettings run) {
-        return checkpoints().completion(run.runId()).map(c -> OptionalLong.of(c.getSteps())).orElse(OptionalLong.empty());
+        checkpoints().commit(draft.toBuilder().setRingGeneration(shards.generation()).build(),
+                shards.byRank().stream().map(SavedShard::report).toList());
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.ringtrain.coordinator;
 
 import io.ringtrain.protocol.control.ProgressReport;
+import io.ringtrain.checkpoint.CommitFencedException;
 import io.ringtrain.protocol.control.RegisterWorker;
 import io.ringtrain.protocol.control.StopCause;
 import io.ringtrain.protocol.control.ToCoordinator;
@@ -130,12 +131,8 @@ public final class Coordinator {
     private record WorkerStopped(ActorRef<ToWorker> worker) implements Command {
     }
 
-    /**
-     * What the checkpoint location holds of this run: its newest committed step and the settings that checkpoint was
-     * made with (empty when there is none), and the steps it finished with if it did.
-     */
-    private record CheckpointLookedUp(OptionalLong step, Map<String, String> config, OptionalLong completedSteps, Throwable error)
-            implements Command {
+    /** What the checkpoint location holds of this run, or why it could not be read. */
+    private record CheckpointLookedUp(StoredRun found, Throwable error) implements Command {
     }
 
     private record CompletionRecorded(Throwable error) implements Command {
@@ -306,15 +303,12 @@ public final class Coordinator {
                 context.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new), ClusterEvent.ReachabilityEvent.class));
         timers.startSingleTimer(Timer.RENDEZVOUS_TIMEOUT, settings.rendezvousTimeout());
         // Always: a resumed run starts there, and a coordinator that takes over a running run needs to know it too.
-        context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(() -> {
-                    OptionalLong latest = commits.latestCommittedStep(run);
-                    Map<String, String> config = latest.isPresent() ? commits.runConfigAt(run, latest.getAsLong()) : Map.of();
-                    return new CheckpointLookedUp(latest, config, commits.completedSteps(run), null);
-                }), blockingIo),
-                (found, error) -> error != null ? new CheckpointLookedUp(OptionalLong.empty(), Map.of(), OptionalLong.empty(), error) : found);
+        // No ring forms and no ring is taken over before it is known: the newest committed step (shard reports sent again
+        // to a coordinator that takes over are only skipped once it is known) and the generation to number above.
+        context.pipeToSelf(CompletableFuture.supplyAsync(() -> BlockingCalls.call(() -> commits.lookUp(run)), blockingIo),
+                (found, error) -> new CheckpointLookedUp(error == null ? found : StoredRun.nothing(), error));
         context.getLog().info("coordinating run {}: waiting for {} to {} workers", run.runId(), settings.minWorkers(), settings.maxWorkers());
-        OptionalLong startStep = settings.resume() == ResumeMode.NEVER ? OptionalLong.of(0) : OptionalLong.empty(); // empty: not known yet
-        return waitingForWorkers(RunState.starting(settings.maxWorkers(), run.totalSteps(), startStep, System.nanoTime()), false);
+        return waitingForWorkers(RunState.starting(settings.maxWorkers(), run.totalSteps(), OptionalLong.empty(), System.nanoTime()), false);
     }
 
     // ---- states ----------------------------------------------------------------------------
@@ -323,7 +317,7 @@ public final class Coordinator {
     private Behavior<Command> waitingForWorkers(RunState state, boolean settled) {
         Optional<Takeover> takeover = state.worldSizes().isEmpty() ? Takeover.find(state.membership(), nobody()) : Optional.empty();
         if (takeover.isPresent()) {
-            if (takeover.get().complete() || settled) {
+            if ((takeover.get().complete() || settled) && state.startStep().isPresent()) {
                 timers.cancel(Timer.TAKEOVER_TIMEOUT);
                 timers.cancel(Timer.RENDEZVOUS_TIMEOUT);
                 return takeOver(state, takeover.get());
@@ -343,6 +337,14 @@ public final class Coordinator {
                 return fail(state, inconsistent.problem());
             }
             if (choice instanceof NextRing.Formed formed && (full || settled || paused)) {
+                if (first && settings.resume() == ResumeMode.NEVER && state.lastCommittedStep().isPresent()) {
+                    // Checked as the first fresh ring would form, not before: a coordinator that takes a run over learns
+                    // that it does from the workers that register within the settle time.
+                    return fail(state, "run " + run.runId() + " already has a committed checkpoint (step " + state.lastCommittedStep().getAsLong()
+                            + ") under " + run.checkpointUri() + ", and training it again from step 0 would overwrite its checkpoints: continue it"
+                            + " with --resume (resume = auto), start a new run beside it with another --run-id, or delete the run's directory"
+                            + " there to train it again from the start");
+                }
                 timers.cancel(Timer.RENDEZVOUS_TIMEOUT);
                 timers.cancel(Timer.SETTLED);
                 RunState next = state;
@@ -361,28 +363,39 @@ public final class Coordinator {
         }
         return active(state, next -> waitingForWorkers(next, settled), receive(state.highestGeneration())
                 .onMessageEquals(Timer.SETTLED, () -> waitingForWorkers(state, true))
-                .onMessage(CheckpointLookedUp.class, found -> {
+                .onMessage(CheckpointLookedUp.class, lookedUp -> {
+                    StoredRun found = lookedUp.found();
+                    RunState known = state.knownCommitted(found.newestStep()).sawGeneration(found.newestGeneration());
                     ResumeMode mode = settings.resume();
-                    if (mode == ResumeMode.NEVER) {
-                        return waitingForWorkers(found.error() == null ? state.knownCommitted(found.step()) : state, settled);
+                    if (mode == ResumeMode.NEVER || Takeover.find(state.membership(), nobody()).isPresent()) {
+                        // A run taken over goes on from where its ring is, whatever the resume mode; a fresh one from step 0
+                        // (and only where it has no checkpoints: see formFreshRing).
+                        return waitingForWorkers(known.startingFrom(OptionalLong.of(mode == ResumeMode.NEVER ? 0 : found.newestStep().orElse(0))),
+                                settled);
                     }
-                    Optional<String> finished = found.error() == null ? ResumePoint.finished(run, found.completedSteps()) : Optional.empty();
+                    Optional<String> finished = lookedUp.error() == null ? ResumePoint.finished(run, found.completedSteps()) : Optional.empty();
                     if (finished.isPresent()) {
                         return mode == ResumeMode.AUTO ? alreadyFinished(state, finished.get()) : fail(state, "--resume: " + finished.get());
                     }
-                    if (mode == ResumeMode.AUTO && found.error() == null && found.step().isEmpty()) {
+                    if (mode == ResumeMode.AUTO && lookedUp.error() == null && found.newestStep().isEmpty()) {
                         context.getLog().info("run {} has no committed checkpoint under {}: starting at step 0", run.runId(), run.checkpointUri());
-                        return waitingForWorkers(state.startingFrom(OptionalLong.of(0)), settled);
+                        return waitingForWorkers(known.startingFrom(OptionalLong.of(0)), settled);
                     }
-                    Optional<String> problem = ResumePoint.problem(run, found.step(), found.error())
-                            .or(() -> ResumePoint.settingsDiffer(run, found.step().getAsLong(), found.config()));
+                    Optional<String> problem = ResumePoint.problem(run, found.newestStep(), lookedUp.error())
+                            .or(() -> ResumePoint.settingsDiffer(run, found.newestStep().getAsLong(), found.newestConfig()));
                     if (problem.isPresent()) {
                         return fail(state, problem.get());
                     }
-                    if (found.step().getAsLong() > 0) {
-                        context.getLog().info("resuming run {} from the checkpoint at step {}", run.runId(), found.step().getAsLong());
+                    if (found.newestStep().getAsLong() > 0) {
+                        context.getLog().info("resuming run {} from the checkpoint at step {}", run.runId(), found.newestStep().getAsLong());
                     }
-                    return waitingForWorkers(state.startingFrom(found.step()).knownCommitted(found.step()), settled);
+                    return waitingForWorkers(known.startingFrom(found.newestStep()), settled);
+                })
+                .onMessage(ShardReported.class, m -> state.startStep().isEmpty(), m -> {
+                    // Sent again to a coordinator that takes over, before it knows the newest committed step: held until the
+                    // ring is taken over (it is not before the look-up), so that steps committed before are skipped.
+                    stash.stash(m);
+                    return Behaviors.same();
                 })
                 .onMessage(ForGeneration.class, m -> Takeover.find(state.membership(), nobody()).isPresent(), m -> {
                     stash.stash(m); // about the ring being taken over: handled once it is adopted or stopping
@@ -806,6 +819,14 @@ public final class Coordinator {
     /** A state's handlers, after the one generation filter: messages about any other generation are dropped. */
     private BehaviorBuilder<Command> receive(long generation) {
         return Behaviors.receive(Command.class)
+                .onMessage(ForGeneration.class, m -> m.generation() > generation, future -> {
+                    // Generations only grow, and this coordinator numbers above every one it hears of: a newer one was
+                    // formed by a coordinator it does not know about.
+                    context.getLog().warn("ignoring a worker's {} message: it is about ring generation {}, newer than any this coordinator"
+                            + " knows of ({}); it comes from the ring of another coordinator (one cut off by a partition that healed?)",
+                            future.getClass().getSimpleName(), future.generation(), generation);
+                    return Behaviors.same();
+                })
                 .onMessage(ForGeneration.class, m -> m.generation() != generation, stale -> {
                     context.getLog().debug("dropping {}: not about the current ring generation {}", stale, generation);
                     return Behaviors.same();
@@ -838,6 +859,9 @@ public final class Coordinator {
                     }
                 })
                 .onMessage(CommitDone.class, done -> {
+                    if (done.error() != null && BlockingCalls.root(done.error()) instanceof CommitFencedException fenced) {
+                        return superseded(fenced.getMessage());
+                    }
                     if (done.error() != null) {
                         return fail(state, "committing the checkpoint at step " + done.shards().step() + " failed: "
                                 + BlockingCalls.rootMessage(done.error()));
@@ -876,6 +900,14 @@ public final class Coordinator {
     }
 
     private RunState register(RunState state, Registered r) {
+        String otherRun = r.message().getSituation().getRunId();
+        if (!otherRun.isEmpty() && !otherRun.equals(run.runId())) {
+            String why = "worker " + r.message().getWorkerId() + " was in run " + otherRun + ", not run " + run.runId()
+                    + ": two runs share one cluster; give each run its own (its own seed nodes, or its own app.kubernetes.io/instance label)";
+            context.getLog().warn("turning away worker at {}: {}", r.worker().path().address(), why);
+            r.worker().tell(ToWorkerMessages.rejected(why));
+            return state;
+        }
         Membership.Registration registration = state.membership().register(r.worker(), r.message());
         if (registration.rejection().isPresent()) {
             context.getLog().warn("turning away worker at {}: {}", r.worker().path().address(), registration.rejection().get());
@@ -1063,6 +1095,18 @@ public final class Coordinator {
     private Behavior<Command> fail(RunState state, String reason) {
         context.getLog().warn("run {} failed: {}", run.runId(), reason); // also the run's last event, which callers report
         return ending(state, ToWorkerMessages.end(false, reason), new RunEvent.RunFailed(reason));
+    }
+
+    /**
+     * A newer ring generation has committed a checkpoint: another coordinator has the run, and this one was cut off or
+     * replaced. It stops without a word to the workers, which are the other one's now (an End from here would stop
+     * the run that one is running).
+     */
+    private Behavior<Command> superseded(String why) {
+        timers.cancelAll();
+        context.getLog().error("run {}: this coordinator is no longer the run's ({}); it stops and leaves the workers to the other",
+                run.runId(), why);
+        return stopWith(new RunEvent.RunFailed("superseded by another coordinator: " + why));
     }
 
     private static boolean isDeparture(ClusterEvent.MemberEvent event) {

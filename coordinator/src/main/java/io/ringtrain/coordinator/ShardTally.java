@@ -50,7 +50,7 @@ record ShardTally(Map<Key, List<SavedShard>> pending) {
         Map<Key, List<SavedShard>> next = new TreeMap<>(pending);
         if (Arrays.stream(shards).allMatch(s -> s != null)) {
             next.remove(key);
-            return new Added(new ShardTally(next), Optional.of(new CheckpointShards(shard.step(), worldSize, List.of(shards))));
+            return new Added(new ShardTally(next), Optional.of(new CheckpointShards(shard.step(), worldSize, generation, List.of(shards))));
         }
         next.put(key, Arrays.asList(shards));
         return new Added(new ShardTally(next), Optional.empty());

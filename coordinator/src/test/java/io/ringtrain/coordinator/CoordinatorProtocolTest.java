@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.ringtrain.checkpoint.Checkpoints;
+import io.ringtrain.checkpoint.CommitFencedException;
 import io.ringtrain.checkpoint.StateLayout;
 import io.ringtrain.protocol.checkpoint.ShardReport;
 import io.ringtrain.protocol.common.Dtype;
@@ -23,6 +24,7 @@ import io.ringtrain.protocol.control.ToCoordinator;
 import io.ringtrain.protocol.control.ToWorker;
 import io.ringtrain.protocol.control.WorkerFinished;
 import io.ringtrain.protocol.control.WorkerFailed;
+import io.ringtrain.protocol.control.WorkerSituation;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.Worker;
 import java.nio.file.Path;
@@ -32,6 +34,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -82,24 +86,29 @@ class CoordinatorProtocolTest {
         /** The newest checkpoint's run config; null: the run's own (it was made by this run). */
         volatile Map<String, String> latestConfig;
 
+        /** The ring generation of the newest checkpoint (0: none recorded). */
+        volatile long newestGeneration;
+
         @Override
-        public OptionalLong latestCommittedStep(RunSettings run) {
-            return latest;
+        public StoredRun lookUp(RunSettings run) throws InterruptedException {
+            if (lookUpGate != null && !lookUpGate.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("the test never opened the look-up");
+            }
+            return new StoredRun(latest, latest.isEmpty() ? Map.of() : latestConfig == null ? run.resultConfig() : latestConfig,
+                    newestGeneration, completed);
         }
+
+        /** Thrown by every commit; null: commits succeed. */
+        volatile RuntimeException commitFailure;
+        /** The look-up waits (bounded) for this to open; null: it answers at once. */
+        volatile CountDownLatch lookUpGate;
 
         @Override
         public void commit(RunSettings run, CheckpointShards shards) {
+            if (commitFailure != null) {
+                throw commitFailure;
+            }
             committed.add(shards);
-        }
-
-        @Override
-        public Map<String, String> runConfigAt(RunSettings run, long step) {
-            return latestConfig == null ? run.resultConfig() : latestConfig;
-        }
-
-        @Override
-        public OptionalLong completedSteps(RunSettings run) {
-            return completed;
         }
 
         @Override
@@ -429,5 +438,96 @@ class CoordinatorProtocolTest {
             assertTrue(end.getEnd().getReason().contains("worker b (rank 1) failed: saving the checkpoint at step 10 failed: disk full"),
                     end.getEnd().getReason());
         }
+    }
+
+    @Test
+    void generationsAreNumberedAboveTheNewestCheckpointsSoThatItsCommitsAreNotFenced() {
+        commits.latest = OptionalLong.of(500);
+        commits.newestGeneration = 7; // a run resumed after every process was lost: no worker remembers generation 7
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(1).maxWorkers(1).resume(ResumeMode.ALWAYS), "a");
+        RingAssignment ring = w.get(0).expectRing();
+        assertEquals(8, ring.getGeneration());
+        assertEquals(500, ring.getStartStep());
+    }
+
+    @Test
+    void aFreshRunWhereTheRunAlreadyHasCheckpointsIsRefusedRatherThanOverwritingThem() {
+        commits.latest = OptionalLong.of(500);
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(1).maxWorkers(1).resume(ResumeMode.NEVER), "a");
+        ToWorker end = w.get(0).expect(ToWorker.BodyCase.END);
+        assertFalse(end.getEnd().getSuccess());
+        RunEvent.RunFailed failed = awaitEvent(RunEvent.RunFailed.class);
+        assertTrue(failed.reason().contains("run protocol already has a committed checkpoint (step 500)")
+                && failed.reason().contains("continue it with --resume") && failed.reason().contains("another --run-id"), failed.reason());
+    }
+
+    @Test
+    void aCommitFencedByANewerGenerationStopsThisCoordinatorWithoutEndingTheWorkers() {
+        commits.commitFailure = new CommitFencedException("the run's newest checkpoint is from ring generation 9", 9);
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(2), "a", "b");
+        List<RingAssignment> g1 = formAndStart(w, 0, 1);
+        w.get(0).shardSaved(g1.get(0), 10);
+        w.get(1).shardSaved(g1.get(1), 10);
+
+        RunEvent.RunFailed failed = awaitEvent(RunEvent.RunFailed.class);
+        assertTrue(failed.reason().startsWith("superseded by another coordinator: the run's newest checkpoint is from ring generation 9"),
+                failed.reason());
+        for (FakeWorker worker : w) { // they are the other coordinator's now: an End from this one would stop its run
+            worker.probe.expectNoMessage(Duration.ofMillis(500));
+        }
+    }
+
+    @Test
+    void aCoordinatorThatTakesOverSkipsShardReportsSentAgainForStepsAlreadyCommittedEvenWhenTheyComeBeforeItsLookUp() {
+        commits.latest = OptionalLong.of(950);
+        commits.newestGeneration = 3;
+        commits.lookUpGate = new CountDownLatch(1);
+        events = kit.createTestProbe();
+        RunSettings run = new RunSettings("protocol", "toy", 1, 16, 1000, "sgd", 0.1, Path.of("unused").toString(), "", 10,
+                Duration.ofMillis(200), "", Map.of());
+        kit.spawn(Coordinator.create(new CoordinatorContext().minWorkers(1).maxWorkers(1).rendezvousSettle(Duration.ZERO).conclude(), run,
+                commits, events.ref()));
+        FakeWorker a = new FakeWorker("a");
+        ToWorker welcome = a.expect(ToWorker.BodyCase.WELCOME);
+        ActorRefResolver resolver = ActorRefResolver.get(kit.system());
+        a.coordinator = resolver.resolveActorRef(welcome.getWelcome().getCoordinator());
+        RingAssignment ring = RingAssignment.newBuilder().setGeneration(3).setRank(0).setWorldSize(1).addEndpoints("a:1")
+                .addWorkerIds("a").setStartStep(900).setStateSource(StateSource.STATE_KEEP).build();
+        a.coordinator.tell(ToCoordinator.newBuilder().setRegister(RegisterWorker.newBuilder()
+                .setWorker(resolver.toSerializationFormat(a.probe.ref())).setWorkerId("a").setOrdinal(0).setDataPlaneEndpoint("a:1")
+                .setHighestGeneration(3).setSituation(WorkerSituation.newBuilder().setPhase(WorkerSituation.Phase.PHASE_TRAINING)
+                        .setRing(ring).setStepsDone(960))).build());
+        a.shardSaved(ring, 900); // sent again: the coordinator before committed it, and 950 after it
+        a.probe.expectNoMessage(Duration.ofMillis(300));
+        assertTrue(commits.committed.isEmpty());
+
+        commits.lookUpGate.countDown();
+        RunEvent.TookOver took = awaitEvent(RunEvent.TookOver.class);
+        assertEquals(3, took.generation());
+        assertTrue(took.adopted());
+        a.shardSaved(ring, 1000);
+        assertEquals(1000, awaitEvent(RunEvent.CheckpointCommitted.class).step());
+        assertEquals(List.of(1000L), commits.committed.stream().map(CheckpointShards::step).toList(), "step 900 was committed again");
+    }
+
+    @Test
+    void aWorkerThatWasInAnotherRunIsTurnedAwayNamingBothRuns() {
+        events = kit.createTestProbe();
+        RunSettings run = new RunSettings("protocol", "toy", 1, 16, 1000, "sgd", 0.1, Path.of("unused").toString(), "", 10,
+                Duration.ofMillis(200), "", Map.of());
+        kit.spawn(Coordinator.create(new CoordinatorContext().minWorkers(1).maxWorkers(2).rendezvousSettle(Duration.ZERO).conclude(), run,
+                commits, events.ref()));
+        FakeWorker stray = new FakeWorker("stray");
+        ToWorker welcome = stray.expect(ToWorker.BodyCase.WELCOME);
+        ActorRefResolver resolver = ActorRefResolver.get(kit.system());
+        resolver.<ToCoordinator>resolveActorRef(welcome.getWelcome().getCoordinator()).tell(ToCoordinator.newBuilder().setRegister(
+                RegisterWorker.newBuilder().setWorker(resolver.toSerializationFormat(stray.probe.ref())).setWorkerId("stray")
+                        .setDataPlaneEndpoint("stray:1").setSituation(WorkerSituation.newBuilder().setRunId("other-run")
+                                .setPhase(WorkerSituation.Phase.PHASE_STANDBY).setStepsDone(40))).build());
+        String reason = stray.expect(ToWorker.BodyCase.REJECTED).getRejected().getReason();
+        assertTrue(reason.contains("worker stray was in run other-run, not run protocol"), reason);
+
+        FakeWorker a = new FakeWorker("a").register(0); // the run goes on with its own workers
+        assertEquals(List.of("a"), a.expectRing().getWorkerIdsList());
     }
 }

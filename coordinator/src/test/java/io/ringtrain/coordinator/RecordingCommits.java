@@ -2,7 +2,6 @@ package io.ringtrain.coordinator;
 
 import io.ringtrain.worker.RunSettings;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** The real checkpoint-library commits, remembering what the coordinator committed, in order. */
@@ -16,24 +15,14 @@ public final class RecordingCommits implements CheckpointCommits {
     }
 
     @Override
-    public OptionalLong latestCommittedStep(RunSettings run) throws Exception {
-        return store.latestCommittedStep(run);
+    public StoredRun lookUp(RunSettings run) {
+        return store.lookUp(run);
     }
 
     @Override
     public void commit(RunSettings run, CheckpointShards shards) throws Exception {
         store.commit(run, shards);
         commits.add(shards);
-    }
-
-    @Override
-    public java.util.Map<String, String> runConfigAt(RunSettings run, long step) {
-        return store.runConfigAt(run, step);
-    }
-
-    @Override
-    public OptionalLong completedSteps(RunSettings run) {
-        return store.completedSteps(run);
     }
 
     @Override

@@ -660,7 +660,7 @@ public final class Worker {
 
     /** Where this worker stands, for a coordinator that takes over. */
     private static WorkerSituation situation(Member m, Phase phase, long stepsDone) {
-        WorkerSituation.Builder s = WorkerSituation.newBuilder().setPhase(phase).setStepsDone(stepsDone);
+        WorkerSituation.Builder s = WorkerSituation.newBuilder().setPhase(phase).setStepsDone(stepsDone).setRunId(m.run().runId());
         m.assigned().ifPresent(a -> s.setRing(a.assignment()));
         if (phase == Phase.PHASE_STANDBY) {
             m.held().ifPresent(held -> s.setStepsDone(held.stepsDone()).setStateCrc32C(held.crc32c()));
