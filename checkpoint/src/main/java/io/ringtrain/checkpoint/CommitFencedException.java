@@ -10,7 +10,7 @@ public final class CommitFencedException extends CheckpointException {
 
     private final long newerGeneration;
 
-    CommitFencedException(String message, long newerGeneration) {
+    public CommitFencedException(String message, long newerGeneration) {
         super(message);
         this.newerGeneration = newerGeneration;
     }
