@@ -140,7 +140,9 @@ public final class FaultBench implements Callable<Integer> {
             faultyWallRate = wallClockStepsPerSecond(run.lines());
         }
 
-        report(injected, faulty, baseline);
+        if (!injected.isEmpty() || handovers.isEmpty()) {
+            report(injected, faulty, baseline);
+        }
         reportHandovers(handovers);
         if (baselineWallRate.isPresent() && faultyWallRate.isPresent()) {
             System.out.printf(Locale.ROOT, "training efficiency by the wall clock (first step to the run's end): %.2f steps/s with faults, "
