@@ -6,6 +6,7 @@ import io.ringtrain.protocol.checkpoint.ShardReport;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -164,7 +165,7 @@ public final class Checkpoints implements AutoCloseable {
      * The ring generation that saved the run's newest checkpoint; empty if it has none or it records none. A
      * coordinator numbers its generations above it, so that its commits are not fenced (see {@link #commit}).
      */
-    public java.util.OptionalLong newestRingGeneration(String run) {
+    public OptionalLong newestRingGeneration(String run) {
         return CommitFence.newestGeneration(store, catalog, run);
     }
 

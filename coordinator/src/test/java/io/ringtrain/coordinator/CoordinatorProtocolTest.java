@@ -182,11 +182,16 @@ class CoordinatorProtocolTest {
     private final Commits commits = new Commits();
     private TestProbe<RunEvent> events;
 
-    private List<FakeWorker> start(CoordinatorContext settings, String... names) {
+    /** Starts the coordinator of run "protocol" (1000 steps) with no settle time; workers register on their own. */
+    private void startCoordinator(CoordinatorContext settings) {
         events = kit.createTestProbe();
         RunSettings run = new RunSettings("protocol", "toy", 1, 16, 1000, "sgd", 0.1, Path.of("unused").toString(), "", 10,
                 Duration.ofMillis(200), "", Map.of());
         kit.spawn(Coordinator.create(settings.rendezvousSettle(Duration.ZERO).conclude(), run, commits, events.ref()));
+    }
+
+    private List<FakeWorker> start(CoordinatorContext settings, String... names) {
+        startCoordinator(settings);
         List<FakeWorker> workers = new ArrayList<>();
         for (int i = 0; i < names.length; i++) {
             workers.add(new FakeWorker(names[i]).register(i));
@@ -482,11 +487,7 @@ class CoordinatorProtocolTest {
         commits.latest = OptionalLong.of(950);
         commits.newestGeneration = 3;
         commits.lookUpGate = new CountDownLatch(1);
-        events = kit.createTestProbe();
-        RunSettings run = new RunSettings("protocol", "toy", 1, 16, 1000, "sgd", 0.1, Path.of("unused").toString(), "", 10,
-                Duration.ofMillis(200), "", Map.of());
-        kit.spawn(Coordinator.create(new CoordinatorContext().minWorkers(1).maxWorkers(1).rendezvousSettle(Duration.ZERO).conclude(), run,
-                commits, events.ref()));
+        startCoordinator(new CoordinatorContext().minWorkers(1).maxWorkers(1));
         FakeWorker a = new FakeWorker("a");
         ToWorker welcome = a.expect(ToWorker.BodyCase.WELCOME);
         ActorRefResolver resolver = ActorRefResolver.get(kit.system());
@@ -512,11 +513,7 @@ class CoordinatorProtocolTest {
 
     @Test
     void aWorkerThatWasInAnotherRunIsTurnedAwayNamingBothRuns() {
-        events = kit.createTestProbe();
-        RunSettings run = new RunSettings("protocol", "toy", 1, 16, 1000, "sgd", 0.1, Path.of("unused").toString(), "", 10,
-                Duration.ofMillis(200), "", Map.of());
-        kit.spawn(Coordinator.create(new CoordinatorContext().minWorkers(1).maxWorkers(2).rendezvousSettle(Duration.ZERO).conclude(), run,
-                commits, events.ref()));
+        startCoordinator(new CoordinatorContext().minWorkers(1).maxWorkers(2));
         FakeWorker stray = new FakeWorker("stray");
         ToWorker welcome = stray.expect(ToWorker.BodyCase.WELCOME);
         ActorRefResolver resolver = ActorRefResolver.get(kit.system());
