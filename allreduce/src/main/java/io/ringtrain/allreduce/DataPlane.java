@@ -8,11 +8,11 @@ import java.io.File;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -38,10 +38,13 @@ public final class DataPlane implements AutoCloseable {
     private final Endpoint endpoint;
     private final boolean ownsDirectory;
     private final Thread removeDirectoryAtExit;
+    private final ClientLoss clientLoss;
     private volatile boolean closed;
 
-    private DataPlane(DataPlaneContext ctx, DataPlaneAgent agent, DataPlaneThread runner, Endpoint endpoint, boolean ownsDirectory) {
+    private DataPlane(DataPlaneContext ctx, DataPlaneAgent agent, DataPlaneThread runner, Endpoint endpoint, boolean ownsDirectory,
+                      ClientLoss clientLoss) {
         this.ctx = ctx;
+        this.clientLoss = clientLoss;
         this.agent = agent;
         this.runner = runner;
         this.endpoint = endpoint;
@@ -67,7 +70,7 @@ public final class DataPlane implements AutoCloseable {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new DataPlaneException("the data plane sends elements in native byte order and needs a little-endian CPU");
         }
-        ErrorHandler errors = e -> LOG.log(System.Logger.Level.WARNING, "Aeron: " + e.getMessage(), e);
+        ClientLoss errors = new ClientLoss(e -> LOG.log(System.Logger.Level.WARNING, "Aeron: " + e.getMessage(), e), ctx.peerTimeout());
         MediaDriver driver = null;
         Aeron aeron = null;
         try {
@@ -96,6 +99,7 @@ public final class DataPlane implements AutoCloseable {
                 clientContext.driverAgentInvoker(driverInvoker);
             }
             aeron = Aeron.connect(clientContext);
+            errors.watch(aeron);
             DataPlaneAgent agent = new DataPlaneAgent(ctx, driverInvoker, aeron, driver);
             Endpoint endpoint = resolveEndpoint(ctx.parsedEndpoint(), agent.udpAddresses());
             if (!ctx.embeddedDriver()) {
@@ -109,7 +113,7 @@ public final class DataPlane implements AutoCloseable {
                     ? new AdaptiveIdleStrategy(agent::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy();
             DataPlaneThread runner = new DataPlaneThread(agent, idle, errors, ctx.threadName());
             agent.wakeUp(runner.start());
-            return new DataPlane(ctx, agent, runner, endpoint, ctx.embeddedDriver());
+            return new DataPlane(ctx, agent, runner, endpoint, ctx.embeddedDriver(), errors);
         } catch (RuntimeException e) {
             closeQuietly(aeron);
             closeQuietly(driver);
@@ -160,6 +164,15 @@ public final class DataPlane implements AutoCloseable {
         }
     }
 
+    /**
+     * Why this data plane can no longer form rings or run collectives, if it cannot: its Aeron client closed itself
+     * (the process stalled for longer than the peer timeout, or the media driver went away). Its peers count it as
+     * lost by then; the way back is a new process that joins as a new member.
+     */
+    public Optional<String> lostBecause() {
+        return clientLoss.lostBecause();
+    }
+
     /** The endpoint peers send to, with the port resolved when 0 was configured. */
     public String endpoint() {
         return endpoint.toString();
@@ -203,6 +216,9 @@ public final class DataPlane implements AutoCloseable {
      */
     public Communicator join(int generation, int rank, List<String> endpointsByRank) {
         ensureOpen();
+        lostBecause().ifPresent(why -> {
+            throw new DataPlaneException("cannot form ring generation " + generation + ": " + why);
+        });
         int worldSize = endpointsByRank.size();
         if (worldSize < 1) {
             throw new DataPlaneException("a ring needs at least one rank; got an empty endpoint list");
@@ -243,7 +259,8 @@ public final class DataPlane implements AutoCloseable {
             }
             throw new DataPlaneException(what + " failed: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
-            throw new DataPlaneException(what + " did not finish within " + timeoutMs + " ms: the data-plane thread is stuck");
+            throw new DataPlaneException(what + " did not finish within " + timeoutMs + " ms: " + lostBecause()
+                    .orElse("the data-plane thread is stuck"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DataPlaneException(what + " was interrupted", e);

@@ -12,7 +12,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * A rank in its own JVM, for tests that need a real separate process (checksums across processes, SIGKILL).
  * Prints {@code ENDPOINT <e>}, reads {@code RING <e0,e1,...> <rank> <count> <iterations> <generation>} from stdin, then runs
  * that many all-reduces of {@code count} floats holding {@code rank + 1}, printing {@code ITERATION <i> <sum of
- * result>} after each, and {@code DONE} at the end. Arguments: {@code [peer-timeout-ms collective-timeout-ms
+ * result>} after each, and {@code DONE} at the end ({@code JOIN-FAILED <why>} if it cannot join). Arguments: {@code [peer-timeout-ms collective-timeout-ms
  * [shared-driver-directory]]}.
  */
 public final class RankProcess {
@@ -36,7 +36,14 @@ public final class RankProcess {
             int rank = Integer.parseInt(ring[2]);
             int count = Integer.parseInt(ring[3]);
             int iterations = Integer.parseInt(ring[4]);
-            Communicator comm = plane.join(Integer.parseInt(ring[5]), rank, endpoints);
+            Communicator comm;
+            try {
+                comm = plane.join(Integer.parseInt(ring[5]), rank, endpoints);
+            } catch (DataPlaneException e) {
+                System.out.println("JOIN-FAILED " + e.getMessage());
+                System.out.flush();
+                return;
+            }
             UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(count * Float.BYTES));
             for (int it = 0; it < iterations; it++) {
                 for (int i = 0; i < count; i++) {

@@ -101,6 +101,40 @@ class SharedDriverTest {
         assertFalse(new File(driverCtx.directory()).exists(), "closing the shared driver removes its directory");
     }
 
+    /**
+     * A process that does not run for longer than the peer timeout (SIGSTOP here; a long GC pause or CPU starvation
+     * alike) is counted as lost by its peers, and its Aeron client closes itself: once it runs again, its data plane
+     * says so at once instead of timing out every ring it is asked to join, so that its worker can exit and be
+     * started again as a new member.
+     */
+    @Test
+    void aProcessStoppedForLongerThanThePeerTimeoutKnowsItsDataPlaneIsLost() throws Exception {
+        SharedDriver.Context driverCtx = new SharedDriver.Context().ranksOnHost(2).worldSize(2).termLength(1 << 20)
+                .peerTimeout(PEER_TIMEOUT);
+        try (SharedDriver driver = SharedDriver.launch(driverCtx);
+             DataPlane survivor = DataPlane.launch(TestRing.testContext().endpoint("127.0.0.1:0").sharedDriver(driver.directory())
+                     .peerTimeout(PEER_TIMEOUT).collectiveTimeout(COLLECTIVE_TIMEOUT).threadName("survivor"));
+             ChildProcess stalled = child(driver.directory())) {
+            String stalledEndpoint = stalled.expect("ENDPOINT", 60);
+            signal(stalled.process.pid(), "STOP");
+            Thread.sleep(3 * PEER_TIMEOUT.toMillis()); // the stall itself: nothing to wait on while the process is stopped
+            signal(stalled.process.pid(), "CONT");
+            assertTrue(survivor.lostBecause().isEmpty(), "the process that kept running still has its data plane");
+
+            stalled.send("RING " + stalledEndpoint + "," + survivor.endpoint() + " 0 16 1 1");
+            String failure = stalled.expect("JOIN-FAILED", 30);
+            // Aeron's client notices its own stall (its conductor ran too late) or hears from the driver that it timed
+            // the client out, whichever comes first: both mean the same here.
+            assertTrue(failure.contains("its Aeron client is closed") && failure.contains("longer than the peer timeout"),
+                    "the stalled process's data plane says why it cannot join: " + failure);
+        }
+    }
+
+    private static void signal(long pid, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + signal + " " + pid);
+    }
+
     private static ChildProcess child(String dir) throws Exception {
         return ChildProcess.start(RankProcess.class, "" + PEER_TIMEOUT.toMillis(), "" + COLLECTIVE_TIMEOUT.toMillis(), dir);
     }

@@ -3,10 +3,10 @@ package io.ringtrain.worker;
 /**
  * Why a {@link TrainingSession} call failed, as the Worker needs to know it: only a broken ring is recovered (the
  * coordinator re-forms it from the survivors); a model or storage failure ends the run, because every rank would
- * fail the same way.
+ * fail the same way; a lost data plane ends only this worker's process, which its launcher starts again.
  */
 public abstract sealed class SessionFailure extends RuntimeException
-        permits SessionFailure.RingBroken, SessionFailure.ModelFailed, SessionFailure.StorageFailed {
+        permits SessionFailure.RingBroken, SessionFailure.DataPlaneLost, SessionFailure.ModelFailed, SessionFailure.StorageFailed {
 
     private SessionFailure(String message, Throwable cause) {
         super(message, cause);
@@ -29,6 +29,16 @@ public abstract sealed class SessionFailure extends RuntimeException
         /** The rank whose loss broke the ring, if the data plane saw one go; -1 otherwise (a timeout, an abort). */
         public int lostPeer() {
             return lostPeer;
+        }
+    }
+
+    /**
+     * This worker's data plane can never work again (its Aeron client closed itself after the process stalled for
+     * longer than the peer timeout): its peers have counted it as lost, and the way back in is a new process.
+     */
+    public static final class DataPlaneLost extends SessionFailure {
+        public DataPlaneLost(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 

@@ -43,6 +43,7 @@ public interface TrainingSession extends AutoCloseable {
      * data-plane endpoint; this worker is {@code ring.rank()}. Returns once the ring is usable.
      *
      * @throws SessionFailure.RingBroken if it cannot be formed within the session's own timeout
+     * @throws SessionFailure.DataPlaneLost if this worker's data plane can never form a ring again
      */
     void joinRing(RingGeneration ring) throws Exception;
 

@@ -738,11 +738,20 @@ public final class Worker {
 
     private Behavior<Command> failed(Optional<Member> member, String during, Throwable cause) {
         String reason = during + " failed: " + rootMessage(cause);
+        if (unwrap(cause) instanceof SessionFailure.DataPlaneLost) {
+            // Not the run's failure: the peers have counted this worker as lost already. Exit, so that the launcher
+            // (or the StatefulSet) starts a new process, which joins as a new member with a peer's state.
+            return closing(WorkerOutcome.failed(reason + "; exiting, to be started again"));
+        }
         return member.isPresent() ? fail(member.get(), reason, kindOf(cause)) : closing(WorkerOutcome.failed(reason));
     }
 
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
     private static FailureKind kindOf(Throwable error) {
-        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable t = unwrap(error);
         if (t instanceof SessionFailure.ModelFailed) {
             return FailureKind.FAILURE_MODEL;
         }
@@ -753,7 +762,7 @@ public final class Worker {
     }
 
     private static Throwable storageFailure(Throwable error) {
-        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable t = unwrap(error);
         return t instanceof SessionFailure ? t : new SessionFailure.StorageFailed(rootMessage(t), t);
     }
 
@@ -768,7 +777,7 @@ public final class Worker {
     }
 
     static String rootMessage(Throwable error) {
-        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable t = unwrap(error);
         String message = t.getMessage();
         return message == null || message.isBlank() ? t.getClass().getSimpleName() : message;
     }

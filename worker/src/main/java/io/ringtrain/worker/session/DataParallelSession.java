@@ -111,6 +111,9 @@ final class DataParallelSession implements TrainingSession {
         try {
             joined = plane.join(Math.toIntExact(next.generation()), next.rank(), next.endpointsByRank());
         } catch (DataPlaneException e) {
+            if (plane.lostBecause().isPresent()) {
+                throw new SessionFailure.DataPlaneLost("this worker's data plane is gone: " + plane.lostBecause().get(), e);
+            }
             throw new SessionFailure.RingBroken("joining ring generation " + next.generation() + " failed: " + e.getMessage(), e);
         }
         if (step == null) {
