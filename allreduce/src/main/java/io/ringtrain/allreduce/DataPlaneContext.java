@@ -33,13 +33,16 @@ public final class DataPlaneContext {
     public static final Duration DEFAULT_COLLECTIVE_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /**
-     * A killed peer is noticed this long after its last frame or status message. Aeron heartbeats idle streams
-     * every 100 ms and sends status messages every 200 ms, so 1 s would be five to ten missed signals, and
-     * peer-death tests with 1 s pass at load 20+ on the 2-core test host; but with 1 s as the default a
-     * 4-worker end-to-end run there lost a ring formation (a worker busy starting ND4J stalled past it), so the
-     * default stays 3 s. Set 1 s where processes do not stall for a second (dedicated cores).
+     * A killed peer is noticed this long after its last frame or status message (a frozen one too: its client stops
+     * its keepalives, and the driver drops its publications). Aeron heartbeats idle streams every 100 ms and sends
+     * status messages every 200 ms, so 1.5 s is 7 to 15 missed signals, and the client's keepalive (every
+     * peer-timeout/4) is missed six times. It is the larger half of a frozen worker's detection time (plus the
+     * coordinator's suspect-timeout, 0.5 s), which elastic training wants under 3 s. The trade-off: a process that
+     * does not run for longer than this (a long GC pause, a starved or throttled container) is declared lost and
+     * rejoins as a new member. 1 s as the default once lost a 4-worker ring formation on the loaded 2-core test host
+     * (a worker starting ND4J stalled past it); raise it where processes stall for seconds.
      */
-    public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(3);
+    public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofMillis(1500);
     /**
      * Up to this many wire bytes an all-reduce goes directly to every peer (one hop) instead of round the ring.
      * Measured with 4 ranks on 2 cores: over IPC the direct path wins up to about 32 KiB. Over UDP, with ranks

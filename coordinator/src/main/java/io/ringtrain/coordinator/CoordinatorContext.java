@@ -16,7 +16,7 @@ public final class CoordinatorContext {
     private Duration ringTimeout = Duration.ofSeconds(120);
     private Duration shutdownGrace = Duration.ofSeconds(15);
     private Duration abortAckTimeout = Duration.ofSeconds(2);
-    private Duration suspectTimeout = Duration.ofSeconds(1);
+    private Duration suspectTimeout = Duration.ofMillis(500);
     private Duration takeoverTimeout = Duration.ofSeconds(5);
     private Duration handoverMargin = Duration.ofSeconds(1);
     private Duration stopTimeout = Duration.ofSeconds(60);
