@@ -72,10 +72,15 @@ public final class Coordinator {
     private static final int STASH_CAPACITY = 10_000;
 
     /**
-     * A worker's process is gone (the local launcher saw it exit): the fastest signal there is, ahead of the data
+     * A worker's process is gone (the local launcher saw it exit, or the pod watch its container): the fastest signal there is, ahead of the data
      * plane's timeouts and Pekko's failure detector.
      */
     private record WorkerExited(String workerId, String how) implements Command {
+    }
+
+    /** A worker's process is gone, as its supervisor saw it ("its container exited with status 137 (SIGKILL)"). */
+    public static Command workerExited(String workerId, String how) {
+        return new WorkerExited(workerId, how);
     }
 
     /** A worker message about one ring generation; those of other generations are dropped unread. */

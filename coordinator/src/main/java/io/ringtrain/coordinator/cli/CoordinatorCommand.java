@@ -4,12 +4,14 @@ import io.ringtrain.coordinator.CoordinatorContext;
 import io.ringtrain.coordinator.RunEvent;
 import io.ringtrain.coordinator.console.ConsoleProgress;
 import io.ringtrain.coordinator.console.SummaryReport;
+import io.ringtrain.coordinator.k8s.WorkerPods;
 import io.ringtrain.coordinator.local.LocalRun;
 import io.ringtrain.coordinator.node.ClusterContext;
 import io.ringtrain.coordinator.node.CoordinatorNode;
 import io.ringtrain.worker.RunSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,16 +57,19 @@ final class CoordinatorCommand implements Callable<Integer> {
                 .initialWorkers(initialWorkers).rendezvousTimeout(changes.rendezvousTimeout).checkpointBeforeLeave(changes.checkpointBeforeLeave)
                 .resume(run.resumeMode()).conclude();
         ClusterContext clusterContext = cluster.toClusterContext(cli.config);
+        Optional<WorkerPods.Plan> podWatch = WorkerPods.plan(cli.config, clusterContext);
         Path summary = summaryJson == null ? null : Preflight.outputFile(summaryJson, "--summary-json");
         CoordinatorNode node = CoordinatorNode.start(cli.config, clusterContext, coordinator, settings, cli.commits.apply(settings),
                 new ConsoleProgress(cli.out));
         cli.out.println(LocalRun.coordinatorListening(settings.runId(), node.clusterAddress()));
+        Optional<WorkerPods> pods = podWatch.map(plan -> plan.start(node::workerExited));
         if (parentPid != null) {
             // At once, without a graceful leave: the run's supervisor is gone (killed, as a whole run is when its
             // machine goes), so this coordinator must commit nothing more; the workers stop on their own.
             WorkerCommand.exitWithParent(parentPid, cli.err, "coordinator", () -> Runtime.getRuntime().halt(RingtrainCli.EXIT_FAILED));
         }
         RunEvent last = node.outcome().toCompletableFuture().get(); // bounded by the coordinator's own timeouts
+        pods.ifPresent(WorkerPods::close);
         node.close(Duration.ofSeconds(20));
         if (last instanceof RunEvent.RunFinished finished) {
             SummaryReport.print(cli.out, settings, finished.result());

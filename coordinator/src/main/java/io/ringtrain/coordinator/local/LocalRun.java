@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.ringtrain.allreduce.DataPlaneContext;
 import io.ringtrain.allreduce.SharedDriver;
 import io.ringtrain.coordinator.CoordinatorContext;
+import io.ringtrain.coordinator.ExitStatus;
 import io.ringtrain.coordinator.node.ClusterContext;
 import io.ringtrain.coordinator.node.LauncherNode;
 import io.ringtrain.worker.RunSettings;
@@ -310,13 +311,6 @@ public final class LocalRun {
     }
 
     static String describeExit(int status) {
-        String signal = switch (status) {
-            case 137 -> " (SIGKILL)";
-            case 143 -> " (SIGTERM)";
-            case 130 -> " (SIGINT)";
-            case 134 -> " (SIGABRT)";
-            default -> "";
-        };
-        return "its process exited with status " + status + signal;
+        return "its process exited with status " + ExitStatus.describe(status);
     }
 }

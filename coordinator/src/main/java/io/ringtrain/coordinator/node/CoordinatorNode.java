@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -31,10 +32,14 @@ public final class CoordinatorNode implements AutoCloseable {
 
     private final ActorSystem<RunEvent> system;
     private final CompletableFuture<RunEvent> outcome;
+    /** The proxy to the coordinator wherever it runs (here, or on a standby that took over). */
+    private final CompletableFuture<ActorRef<Coordinator.Command>> coordinator;
 
-    private CoordinatorNode(ActorSystem<RunEvent> system, CompletableFuture<RunEvent> outcome) {
+    private CoordinatorNode(ActorSystem<RunEvent> system, CompletableFuture<RunEvent> outcome,
+                            CompletableFuture<ActorRef<Coordinator.Command>> coordinator) {
         this.system = system;
         this.outcome = outcome;
+        this.coordinator = coordinator;
     }
 
     /**
@@ -43,19 +48,21 @@ public final class CoordinatorNode implements AutoCloseable {
     public static CoordinatorNode start(Config config, ClusterContext cluster, CoordinatorContext coordinator, RunSettings run,
                                         CheckpointCommits commits, Consumer<RunEvent> listener) {
         CompletableFuture<RunEvent> outcome = new CompletableFuture<>();
-        ActorSystem<RunEvent> system = ClusterNode.start(guardian(coordinator, run, commits, listener, outcome), ROLE, cluster, config);
+        CompletableFuture<ActorRef<Coordinator.Command>> proxy = new CompletableFuture<>();
+        ActorSystem<RunEvent> system = ClusterNode.start(guardian(coordinator, run, commits, listener, outcome, proxy), ROLE, cluster, config);
         system.getWhenTerminated().thenRun(() -> outcome.complete(new RunEvent.RunFailed(
                 "the coordinator's node shut down before the run ended (stopped, or downed after losing the cluster)")));
-        return new CoordinatorNode(system, outcome);
+        return new CoordinatorNode(system, outcome, proxy);
     }
 
     private static Behavior<RunEvent> guardian(CoordinatorContext settings, RunSettings run, CheckpointCommits commits,
-                                               Consumer<RunEvent> listener, CompletableFuture<RunEvent> outcome) {
+                                               Consumer<RunEvent> listener, CompletableFuture<RunEvent> outcome,
+                                               CompletableFuture<ActorRef<Coordinator.Command>> proxy) {
         return Behaviors.setup(context -> {
-            ClusterSingleton.get(context.getSystem()).init(
+            proxy.complete(ClusterSingleton.get(context.getSystem()).init(
                     SingletonActor.of(Coordinator.create(settings, run, commits, context.getSelf()), SINGLETON_NAME)
                             .withSettings(ClusterSingletonSettings.create(context.getSystem()).withRole(ROLE)
-                                    .withRemovalMargin(settings.handoverMargin())));
+                                    .withRemovalMargin(settings.handoverMargin()))));
             return Behaviors.receive(RunEvent.class)
                     .onMessage(RunEvent.class, event -> {
                         listener.accept(event);
@@ -72,6 +79,14 @@ public final class CoordinatorNode implements AutoCloseable {
     /** The run's last event: {@link RunEvent.RunFinished}, {@link RunEvent.AlreadyFinished} or {@link RunEvent.RunFailed}. */
     public CompletionStage<RunEvent> outcome() {
         return outcome;
+    }
+
+    /**
+     * A worker's process is gone, as something outside the cluster saw it (the pod watch): tells the coordinator,
+     * here or on the node it moved to. Safe from any thread.
+     */
+    public void workerExited(String workerId, String how) {
+        coordinator.thenAccept(ref -> ref.tell(Coordinator.workerExited(workerId, how)));
     }
 
     /** "host:port" workers use as their seed node. */
