@@ -58,6 +58,7 @@ class WorkerProtocolTest {
         /** While set, a step waits for an abort, then fails as a broken ring would. */
         volatile CountDownLatch blockSteps;
         volatile RuntimeException stepFailure;
+        volatile RuntimeException joinFailure;
 
         @Override
         public String dataPlaneEndpoint() {
@@ -67,6 +68,9 @@ class WorkerProtocolTest {
         @Override
         public void joinRing(RingGeneration ring) {
             calls.add("join " + ring.generation());
+            if (joinFailure != null) {
+                throw joinFailure;
+            }
         }
 
         @Override
@@ -264,6 +268,20 @@ class WorkerProtocolTest {
         WorkerOutcome result = outcome.expectMessageClass(WorkerOutcome.class, WAIT);
         assertFalse(result.success());
         assertTrue(session.calls.contains("close"), session.calls.toString());
+    }
+
+    @Test
+    void aWorkerWhoseDataPlaneIsLostExitsWithoutFailingTheRun() {
+        session.joinFailure = new SessionFailure.DataPlaneLost("this worker's data plane is gone: its Aeron client is closed", null);
+        wire.tell(ring(1, 1, 0, StateSource.STATE_FRESH, 0));
+
+        WorkerOutcome result = outcome.expectMessageClass(WorkerOutcome.class, WAIT);
+        assertFalse(result.success());
+        assertTrue(result.message().contains("its Aeron client is closed") && result.message().contains("to be started again"),
+                result.message());
+        assertTrue(session.calls.contains("close"), session.calls.toString());
+        // Not the run's failure (which would end it for every worker): the coordinator hears of the exit instead.
+        coordinator.expectNoMessage(Duration.ofMillis(300));
     }
 
     @Test
