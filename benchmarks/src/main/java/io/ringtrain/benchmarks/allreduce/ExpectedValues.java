@@ -14,7 +14,7 @@ final class ExpectedValues {
     }
 
     static int value(int rank, int element, int iteration) {
-        return Math.floorMod(rank + element + iteration, 8) + 1;
+        return ((rank + element + iteration) & 7) + 1; // floorMod(x, 8) for every int; Math.floorMod was 20 % of a rank's samples
     }
 
     static void fill(UnsafeBuffer buffer, int count, DataType type, int rank, int iteration) {
@@ -52,7 +52,7 @@ final class ExpectedValues {
         double tolerance = op != ReduceOp.AVG ? 0 : compression == WireCompression.BF16 ? 1.0 / 128 : 1e-6;
         long wrong = 0;
         for (int i = 0; i < count; i++) {
-            double expected = expectedByPhase[Math.floorMod(i, 8)];
+            double expected = expectedByPhase[i & 7];
             double actual = type == DataType.FLOAT32 ? buffer.getFloat(i * 4) : buffer.getDouble(i * 8);
             if (Math.abs(actual - expected) > tolerance * expected) {
                 wrong++;
@@ -91,7 +91,7 @@ final class ExpectedValues {
         double tolerance = Math.min(1.0 / (16 * world), perStep * iterations * 2);
         long wrong = 0;
         for (int i = 0; i < count; i++) {
-            double expected = expectedByPhase[Math.floorMod(i, 8)];
+            double expected = expectedByPhase[i & 7];
             double actual = type == DataType.FLOAT32 ? buffer.getFloat(i * 4) : buffer.getDouble(i * 8);
             if (!(Math.abs(actual - expected) <= tolerance * Math.abs(expected))) {
                 wrong++;

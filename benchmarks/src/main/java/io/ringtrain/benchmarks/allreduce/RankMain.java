@@ -109,6 +109,46 @@ public final class RankMain {
         return best;
     }
 
+    /** Least warm-up of each size after the first: sizes take paths of their own (direct, ring, hierarchical). */
+    private static final long PER_SIZE_WARMUP_MS = 500;
+    /** Warm-up ends once no rank's JIT has compiled anything for this long (or at the bound below). */
+    private static final long JIT_QUIET_MS = 300;
+    /** Bound on warming one size, whatever the JIT does. */
+    private static final long MAX_WARMUP_MS = 15_000;
+
+    /**
+     * Runs the size's own loop until at least {@code leastMillis} have passed and no rank's JIT compiler has been
+     * busy for {@link #JIT_QUIET_MS}. Measured: a sweep that warmed up only on its first size (4 KiB, the direct
+     * path) left C2 compiling the ring path during the timed 1 MiB iterations (31 % of a rank's CPU samples there),
+     * and 1 MiB then timed 2-5x slower than in a sweep that warmed up on it. The ranks agree by a MAX all-reduce
+     * of "still warming", so every rank runs the same number of collectives.
+     */
+    private static void warmUntilCompiled(Communicator comm, SizeRun run, int iterations, long[] scratch, long leastMillis)
+            throws Exception {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean canTell = jit != null && jit.isCompilationTimeMonitoringSupported();
+        UnsafeBuffer flag = new UnsafeBuffer(ByteBuffer.allocateDirect(Float.BYTES));
+        long start = System.nanoTime();
+        long lastCompileNs = start;
+        long compiledMs = canTell ? jit.getTotalCompilationTime() : 0;
+        while (true) {
+            long now = System.nanoTime();
+            if (canTell && jit.getTotalCompilationTime() != compiledMs) {
+                compiledMs = jit.getTotalCompilationTime();
+                lastCompileNs = now;
+            }
+            boolean warming = now - start < TimeUnit.MILLISECONDS.toNanos(leastMillis)
+                    || (canTell && now - lastCompileNs < TimeUnit.MILLISECONDS.toNanos(JIT_QUIET_MS));
+            boolean bounded = now - start > TimeUnit.MILLISECONDS.toNanos(MAX_WARMUP_MS);
+            flag.putFloat(0, warming && !bounded ? 1f : 0f);
+            comm.allReduce(flag, 0, 1, DataType.FLOAT32, ReduceOp.MAX).get(60, TimeUnit.SECONDS);
+            if (flag.getFloat(0) == 0f) {
+                return;
+            }
+            run.iterations(Math.min(10, iterations), 1, scratch);
+        }
+    }
+
     private static RankProtocol.SizeResult runSize(Communicator comm, RankProtocol.RankArgs a, int bytes, boolean first)
             throws Exception {
         SizeRun run = new SizeRun(comm, a, bytes);
@@ -124,29 +164,16 @@ public final class RankMain {
         long[] scratch = new long[iterations];
         TimedSection.contextSwitches();
         run.iterations(Math.min(warmup, iterations), Math.max(1, warmup / Math.max(1, iterations)), scratch);
-        if (first) {
-            UnsafeBuffer flag = new UnsafeBuffer(ByteBuffer.allocateDirect(Float.BYTES));
-            long start = System.nanoTime();
-            long nanos = TimeUnit.MILLISECONDS.toNanos(a.warmupMillis());
-            while (true) {
-                // Rank 0's clock decides for everyone, so every rank runs the same number of collectives.
-                flag.putFloat(0, comm.rank() == 0 && System.nanoTime() - start < nanos ? 1f : 0f);
-                comm.allReduce(flag, 0, 1, DataType.FLOAT32, ReduceOp.MAX).get(60, TimeUnit.SECONDS);
-                if (flag.getFloat(0) == 0f) {
-                    break;
-                }
-                run.iterations(Math.min(10, iterations), 1, scratch);
-            }
-        }
+        warmUntilCompiled(comm, run, iterations, scratch, first ? a.warmupMillis() : Math.min(a.warmupMillis(), PER_SIZE_WARMUP_MS));
         comm.barrier().get(60, TimeUnit.SECONDS);
         TimedSection section = new TimedSection(a.profileEvent(), a.profileEvent() == null ? null
                 : java.nio.file.Path.of(a.profileDirectory(), "w" + a.world() + "-" + (a.ipc() ? "ipc" : "udp") + "-" + bytes
                 + "-rank" + a.rank() + "-" + a.profileEvent() + ".collapsed"));
         section.start();
-        long cpuStart = processCpuNanos();
         long[] times = new long[iterations];
+        run.collectiveCpuNanos = 0;
         long wrong = run.iterations(iterations, 1, times);
-        long cpu = processCpuNanos() - cpuStart;
+        long cpu = run.collectiveCpuNanos;
         long switches = section.stop();
         comm.barrier().get(60, TimeUnit.SECONDS);
         return new RankProtocol.SizeResult(run.count, times, wrong, cpu, switches);
@@ -159,6 +186,11 @@ public final class RankMain {
         final DataType type;
         final int count;
         final UnsafeBuffer buffer;
+        /**
+         * CPU time of this process inside the timed collectives only: filling and checking the buffer between
+         * iterations was ~40 % of a rank's CPU samples at 1 MiB, and counting it made the data plane look 2x costlier.
+         */
+        long collectiveCpuNanos;
 
         SizeRun(Communicator comm, RankProtocol.RankArgs a, int bytes) {
             this.comm = comm;
@@ -185,6 +217,7 @@ public final class RankMain {
         private long backToBack(int iterations, long[] times) throws Exception {
             ExpectedValues.fill(buffer, count, type, comm.rank(), 0);
             comm.barrier().get(60, TimeUnit.SECONDS);
+            long cpuStart = processCpuNanos();
             long previous = System.nanoTime();
             for (int it = 0; it < iterations; it++) {
                 comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
@@ -192,6 +225,7 @@ public final class RankMain {
                 times[it] = now - previous;
                 previous = now;
             }
+            collectiveCpuNanos += processCpuNanos() - cpuStart;
             return ExpectedValues.countWrongChained(buffer, count, type, a.op(), comm.worldSize(), iterations, a.compression());
         }
 
@@ -205,17 +239,21 @@ public final class RankMain {
             for (int it = 0; it < iterations; it++) {
                 ExpectedValues.fill(buffer, count, type, comm.rank(), it);
                 comm.barrier().get(60, TimeUnit.SECONDS);
+                long cpuStart = processCpuNanos();
                 long start = System.nanoTime();
                 comm.allReduce(buffer, 0, count, type, a.op(), a.compression()).get(300, TimeUnit.SECONDS);
                 times[it] = System.nanoTime() - start;
+                collectiveCpuNanos += processCpuNanos() - cpuStart;
                 wrong += ExpectedValues.countWrong(buffer, count, type, a.op(), comm.worldSize(), it, a.compression());
             }
             return wrong;
         }
     }
 
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
+        return OS.getProcessCpuTime();
     }
 }

@@ -18,7 +18,9 @@ import java.util.Locale;
  */
 final class ResultTable {
     /**
-     * {@code cpuUs}: CPU time of all ranks together per iteration; near time x cores means CPU-bound.
+     * {@code cpuUs}: CPU time of all rank processes inside the timed collectives, per iteration (filling and checking
+     * buffers between iterations left out; the IPC shared driver, in the harness process, not counted); near time x
+     * cores means CPU-bound.
      * {@code switches}: context switches of all ranks' threads per iteration (wake-ups and preemptions),
      * including the barrier that starts each iteration unless iterations run back to back.
      */
