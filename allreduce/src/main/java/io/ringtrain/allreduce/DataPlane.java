@@ -110,8 +110,7 @@ public final class DataPlane implements AutoCloseable {
                 agent.listenIpc(stream);
             }
             IdleStrategy idle = IdleStrategies.ADAPTIVE.equals(ctx.idleStrategy())
-                    ? new AdaptiveIdleStrategy(agent::isLatencyBound, agent::isQuiescent,
-                    IdleStrategies.BACKOFF_MAX_PARK_NS, IdleStrategies.QUIESCENT_MAX_PARK_NS) : ctx.newIdleStrategy();
+                    ? new AdaptiveIdleStrategy(agent::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy();
             DataPlaneThread runner = new DataPlaneThread(agent, idle, errors, ctx.threadName());
             agent.wakeUp(runner.start());
             return new DataPlane(ctx, agent, runner, endpoint, ctx.embeddedDriver(), errors);

@@ -55,9 +55,6 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     /** Written under the duty-cycle lock, read by idle strategies on any thread. */
     private volatile boolean latencyBound;
     private volatile boolean busy;
-    /** Written under the duty-cycle lock: nothing has been in flight for a while (see {@link #isQuiescent}). */
-    private volatile boolean quiescent;
-    private long lastWorkNs;
     private volatile Thread thread;
     /** Callers blocked in {@link #driveUntilDone}; while there are any, the data-plane thread sleeps. */
     private final AtomicInteger callersDriving = new AtomicInteger();
@@ -198,9 +195,6 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
             work += driverInvoker.invoke();
         }
         work += clientInvoker.invoke();
-        // The driver's and client's own chores (heartbeats, status messages, keep-alives) come every 100 ms or so and
-        // wait on nobody: they do not keep the thread from being quiescent. Bytes still to send do (see allSent).
-        int chores = work;
         Runnable command;
         for (int i = 0; i < COMMAND_LIMIT && (command = commands.poll()) != null; i++) {
             command.run();
@@ -222,22 +216,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         }
         latencyBound = ring != null && ring.isLatencyBound();
         busy = ring != null && ring.hasWork();
-        if (work > chores || busy) {
-            lastWorkNs = nowNs;
-            quiescent = false;
-        } else if (!quiescent && nowNs - lastWorkNs > IdleStrategies.QUIESCENT_AFTER_NS) {
-            quiescent = driverInvoker == null || (publicationsDrained() && (ring == null || ring.allSent(aeron.countersReader())));
-        }
         return work;
-    }
-
-    /**
-     * True when nothing has been in flight for {@link IdleStrategies#QUIESCENT_AFTER_NS}: no collective queued or
-     * running, no command, no duty-cycle work, and (when the driver runs on this thread) every byte written to a
-     * publication sent. The data-plane thread may then sleep longer, since nobody is waiting on it.
-     */
-    boolean isQuiescent() {
-        return quiescent && commands.isEmpty() && submissions.isEmpty();
     }
 
     @Override
@@ -386,8 +365,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         ring = null;
     }
 
-    /** The id of the driver's sender-position counter of a network publication, or -1 (IPC, or not found). */
-    static int senderPositionCounter(CountersReader counters, long registrationId) {
+    private static int senderPositionCounter(CountersReader counters, long registrationId) {
         int[] found = {-1};
         counters.forEach((counterId, typeId, key, label) -> {
             if (typeId == AeronCounters.DRIVER_SENDER_POSITION_TYPE_ID

@@ -19,19 +19,6 @@ final class IdleStrategies {
      */
     static final long BACKOFF_MAX_PARK_NS = TimeUnit.MICROSECONDS.toNanos(100);
 
-    /**
-     * The park ceiling of the default strategy once nothing is in flight (see {@link AdaptiveIdleStrategy}): a
-     * thousand wake-ups a second instead of ten thousand. Far inside every Aeron timer the invoked driver and
-     * client run (heartbeats 100 ms, keep-alives and liveness checks at a tenth of the peer timeout or more).
-     */
-    static final long QUIESCENT_MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
-
-    /**
-     * How long after its last work a data plane counts as active still: the peer may yet ask for a retransmission or
-     * send the status message that lets the invoked driver send what remains.
-     */
-    static final long QUIESCENT_AFTER_NS = TimeUnit.MILLISECONDS.toNanos(5);
-
     /** The default: yield while a collective runs, park when idle. Needs the agent, so the data plane builds it. */
     static final String ADAPTIVE = "adaptive";
 

@@ -10,7 +10,6 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.status.CountersReader;
 
 /**
  * One ring generation as the data-plane thread sees it: the publications to its peers, the queue of collectives
@@ -49,9 +48,6 @@ final class RingState {
     private final RingView crossHostView;
     /** The four bytes every barrier reduces; their value is never read, so concurrent barriers may share them. */
     private final UnsafeBuffer barrierBuffer = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(Float.BYTES));
-
-    /** Per peer: the sender-position counter of the UDP publication to it, found on first use; -1 for none. */
-    private int[] senderPositions;
 
     private CollectiveOp active;
     private long nextCollectiveId = 1;
@@ -133,31 +129,6 @@ final class RingState {
         }
         CollectiveOp op = active != null ? active : pending.peekFirst();
         return op != null && op.wireBytes() <= LATENCY_BOUND_BYTES;
-    }
-
-    /**
-     * True when the driver has sent every byte written to this ring's UDP publications. Only meaningful where the
-     * driver runs on the data-plane thread: then it sends nothing unless that thread keeps running. This thread.
-     */
-    boolean allSent(CountersReader counters) {
-        if (senderPositions == null) {
-            senderPositions = new int[publications.length];
-            for (int peer = 0; peer < publications.length; peer++) {
-                ExclusivePublication p = publications[peer];
-                senderPositions[peer] = p == null || p.channel().startsWith("aeron:ipc") ? -1
-                        : DataPlaneAgent.senderPositionCounter(counters, p.registrationId());
-            }
-        }
-        for (int peer = 0; peer < publications.length; peer++) {
-            ExclusivePublication p = publications[peer];
-            int counter = senderPositions[peer];
-            if (counter >= 0 && !p.isClosed() && counters.getCounterState(counter) == CountersReader.RECORD_ALLOCATED
-                    && counters.getCounterRegistrationId(counter) == p.registrationId()
-                    && counters.getCounterValue(counter) < p.position()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // Collectives ------------------------------------------------------------------------------------------------

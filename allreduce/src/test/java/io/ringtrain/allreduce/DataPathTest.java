@@ -68,56 +68,6 @@ class DataPathTest {
     }
 
     @Test
-    void idleRankSleepsBetweenCollectivesAndWakesForTheNext() throws Exception {
-        try (TestRing ring = TestRing.udp(2)) {
-            UnsafeBuffer[] buffers = {buffer(1 << 16), buffer(1 << 16)};
-            runMany(ring, buffers, 1 << 16, 20);
-            Thread.sleep(100); // past the grace after the last work (5 ms)
-            long before = voluntarySwitches("rank-");
-            long start = System.nanoTime();
-            Thread.sleep(1_000);
-            double perSecond = (voluntarySwitches("rank-") - before) / ((System.nanoTime() - start) / 1e9) / 2;
-            System.out.printf("wake-ups per idle data-plane thread: %.0f/s%n", perSecond);
-            // Parked at the quiescent ceiling (1 ms) a thread wakes ~1,000 times a second; at the in-flight ceiling
-            // (100 us, what idle threads used) ~5,000-10,000. A loaded host only makes parks longer, never shorter.
-            assertTrue(perSecond < 2_500, "an idle data-plane thread woke " + perSecond + " times a second: it is not"
-                    + " sleeping between collectives");
-            // A submission must wake the sleeping thread: callers that never block (an actor's future piped to a
-            // message) rely on it. Waiting on a dependent stage does not drive the duty cycle; only that thread does.
-            buffers[0].putFloat(0, 3f);
-            buffers[1].putFloat(0, 4f);
-            CompletableFuture<Void> a = ring.comms[0].allReduce(buffers[0], 0, 1, DataType.FLOAT32, ReduceOp.SUM).thenApply(v -> v);
-            CompletableFuture<Void> b = ring.comms[1].allReduce(buffers[1], 0, 1, DataType.FLOAT32, ReduceOp.SUM).thenApply(v -> v);
-            a.get(30, TimeUnit.SECONDS);
-            b.get(30, TimeUnit.SECONDS);
-            assertEquals(7f, buffers[0].getFloat(0));
-            assertEquals(7f, buffers[1].getFloat(0));
-        }
-    }
-
-    /** Voluntary context switches (one per wake from a park) of this JVM's threads whose name starts with prefix. */
-    private static long voluntarySwitches(String prefix) throws java.io.IOException {
-        long total = 0;
-        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
-            for (java.nio.file.Path task : (Iterable<java.nio.file.Path>) tasks::iterator) {
-                try {
-                    if (!java.nio.file.Files.readString(task.resolve("comm")).startsWith(prefix)) {
-                        continue;
-                    }
-                    for (String line : java.nio.file.Files.readAllLines(task.resolve("status"))) {
-                        if (line.startsWith("voluntary_ctxt_switches:")) {
-                            total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-                        }
-                    }
-                } catch (java.io.IOException threadEnded) {
-                    // Gone between listing and reading.
-                }
-            }
-        }
-        return total;
-    }
-
-    @Test
     void bf16HalvesTheBytesOnTheWire() {
         try (TestRing ring = TestRing.udp(2)) {
             int count = 1 << 20;
