@@ -23,12 +23,13 @@ final class PodExit {
     /** A termination of {@code container} that {@code after} shows and {@code before} (null: none) did not. */
     static Optional<String> between(Pod before, Pod after, String container) {
         Set<String> seen = new HashSet<>(terminationKeys(before, container));
-        for (ContainerStateTerminated t : terminations(after, container)) {
+        List<ContainerStateTerminated> now = terminations(after, container);
+        for (ContainerStateTerminated t : now) {
             if (!seen.contains(key(t))) {
                 return Optional.of(describe(t));
             }
         }
-        if (isFailed(after) && !isFailed(before) && terminations(after, container).isEmpty()) {
+        if (isFailed(after) && !isFailed(before) && now.isEmpty()) {
             // Evicted, or failed before its container ever ran: no container status says so.
             return Optional.of("its pod failed" + reason(after));
         }

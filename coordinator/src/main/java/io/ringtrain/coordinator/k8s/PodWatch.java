@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PodWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PodWatch.class);
-    /** The informer's resync: it re-delivers what it holds, which {@link PodExit} ignores as no change. */
+    /** No periodic resync: the watch delivers every change, and a resync would only repeat what it holds. */
     private static final long RESYNC_MILLIS = 0;
 
     private final SharedIndexInformer<Pod> informer;

@@ -82,10 +82,6 @@ public final class WorkerPods implements AutoCloseable {
         return labels;
     }
 
-    public PodWatch podWatch() {
-        return watch;
-    }
-
     @Override
     public void close() {
         watch.close();

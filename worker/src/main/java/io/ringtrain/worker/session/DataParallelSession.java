@@ -28,6 +28,7 @@ import io.ringtrain.worker.train.Evaluation;
 import io.ringtrain.worker.train.Replica;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -111,8 +112,9 @@ final class DataParallelSession implements TrainingSession {
         try {
             joined = plane.join(Math.toIntExact(next.generation()), next.rank(), next.endpointsByRank());
         } catch (DataPlaneException e) {
-            if (plane.lostBecause().isPresent()) {
-                throw new SessionFailure.DataPlaneLost("this worker's data plane is gone: " + plane.lostBecause().get(), e);
+            Optional<String> lost = plane.lostBecause();
+            if (lost.isPresent()) {
+                throw new SessionFailure.DataPlaneLost("this worker's data plane is gone: " + lost.get(), e);
             }
             throw new SessionFailure.RingBroken("joining ring generation " + next.generation() + " failed: " + e.getMessage(), e);
         }
