@@ -17,7 +17,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * {@code ranks} data planes attached to it, listening on {@code address}. Prints one {@code ENDPOINT <e>} per
  * rank, reads {@code RING <e0,e1,...> <first-rank> <count> <iterations>}, runs that many all-reduces in which
  * rank r holds {@code (r + i + it) % 8 + 1} at element i, and prints {@code TOPOLOGY <t>}, then per rank
- * {@code RESULT <rank> <wrong elements> <crc32 of its result>}, then {@code DONE}.
+ * {@code RESULT <rank> <wrong elements> <crc32 of its result>}, then {@code DONE}, and closes once it reads
+ * {@code EXIT}: the parent is the control plane that says every host is done (as a worker waits for the
+ * coordinator's EndRun), because a host that closed after its last collective could take with it a frame that a
+ * lossy link dropped and a slower peer still waits for.
  */
 public final class HostProcess {
     private HostProcess() {
@@ -97,6 +100,10 @@ public final class HostProcess {
                 }
                 System.out.println("DONE");
                 System.out.flush();
+                String exit = in.readLine();
+                if (!"EXIT".equals(exit)) {
+                    throw new IllegalStateException("expected EXIT from the parent, read " + exit);
+                }
             } finally {
                 for (DataPlane p : planes) {
                     if (p != null) {
