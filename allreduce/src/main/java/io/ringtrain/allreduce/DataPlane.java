@@ -276,6 +276,12 @@ public final class DataPlane implements AutoCloseable {
     /**
      * Closes the current ring, waits (bounded) until what was already sent has left this process, then stops the
      * thread and the driver and removes the driver directory.
+     *
+     * <p>Leaving is not a collective: a rank does not learn here whether its peers received its last frames. Over a
+     * lossy link a frame that left may be dropped and need sending again, which a closed process cannot do, so a
+     * slower peer still in its last collective would fail with {@link CollectiveException.PeerLost}. Close only once
+     * every rank is known to be done, through the control plane (a ringtrain worker waits for the coordinator's
+     * EndRun); a barrier just before closing does not help, as its own last frame can be the one lost.
      */
     @Override
     public void close() {

@@ -130,6 +130,50 @@ public final class NetnsHosts implements AutoCloseable {
         return r.output();
     }
 
+    /** Cuts host {@code host} off the switch (its link goes down): nothing reaches it or leaves it until {@link #heal}. */
+    public void cut(int host) throws IOException {
+        exec(host, "ip", "link", "set", "eth0", "down");
+    }
+
+    /** Puts host {@code host}'s link up again after {@link #cut}; its address and route come back with it. */
+    public void heal(int host) throws IOException {
+        exec(host, "ip", "link", "set", "eth0", "up");
+    }
+
+    /** Empty when {@link #dropUdp} can work here; otherwise why not (nftables missing), for a skip message. */
+    public static Optional<String> lossUnavailableReason() {
+        try {
+            Result r = run("nft", "--version");
+            return r.ok() ? Optional.empty() : Optional.of("nft does not run: " + r.output());
+        } catch (IOException e) {
+            return Optional.of("nftables (the nft command) is not installed: apt-get install nftables");
+        }
+    }
+
+    /**
+     * Drops {@code percent} % of the UDP packets arriving at host {@code host}, chosen at random per packet (an
+     * nftables rule in the host's namespace, which goes with it). Aeron must retransmit what is lost.
+     */
+    public void dropUdp(int host, int percent) throws IOException {
+        if (percent < 1 || percent > 99) {
+            throw new IllegalArgumentException("a loss rate is a whole percentage from 1 to 99, not " + percent);
+        }
+        exec(host, "nft", "add", "table", "inet", "rtloss");
+        exec(host, "nft", "add", "chain", "inet", "rtloss", "in", "{ type filter hook input priority 0; }");
+        exec(host, "nft", "add", "rule", "inet", "rtloss", "in", "meta", "l4proto", "udp", "numgen", "random", "mod", "100",
+                "<", "" + percent, "counter", "drop");
+    }
+
+    /** How many packets {@link #dropUdp} has dropped at host {@code host} so far. */
+    public long droppedPackets(int host) throws IOException {
+        String listing = exec(host, "nft", "list", "chain", "inet", "rtloss", "in");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("counter packets (\\d+)").matcher(listing);
+        if (!m.find()) {
+            throw new IOException("no drop counter in host " + host + "'s rules: " + listing);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
     @Override
     public void close() {
         for (int i = created.size() - 1; i >= 0; i--) {
