@@ -21,7 +21,13 @@ final class RingtrainProcess implements AutoCloseable {
     }
 
     static RingtrainProcess start(Path dir, String name, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
+        return start(List.of(), dir, name, args);
+    }
+
+    /** As {@link #start(Path, String, String...)}, the command line led by {@code prefix} (e.g. {@code ip netns exec <ns>}). */
+    static RingtrainProcess start(List<String> prefix, Path dir, String name, String... args) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(
                 ProcessHandle.current().info().command().orElse("java"),
                 "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), RingtrainCli.class.getName()));
