@@ -83,14 +83,16 @@ class TrainingEndToEndTest {
         Path manifest = dir.resolve("killed-ckpt").resolve("default").resolve("step-000000000100").resolve("MANIFEST");
         List<ProcessHandle> children;
         long launcher;
-        try (RingtrainProcess run = RingtrainProcess.start(dir, "killed", local(4, "killed"))) {
+        // Two workers killed and resumed, compared with the four-worker run: the result does not depend on the world
+        // size (the previous test), and two worker JVMs on this 2-core machine take half the time of four.
+        try (RingtrainProcess run = RingtrainProcess.start(dir, "killed", local(2, "killed"))) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
             while (!Files.exists(manifest) && run.process.isAlive() && System.nanoTime() < deadline) {
                 run.process.waitFor(50, TimeUnit.MILLISECONDS);
             }
             assertTrue(Files.exists(manifest), "checkpoint 100 was never committed:\n" + run.output());
             children = java.util.stream.Stream.concat(run.started("worker").stream(), run.started("coordinator").stream()).toList();
-            assertEquals(5, children.size(), "four worker JVMs and the coordinator's");
+            assertEquals(3, children.size(), "two worker JVMs and the coordinator's");
             assertTrue(run.process.isAlive(), "the run must still be going when it is killed");
             launcher = run.process.pid();
             run.process.destroyForcibly(); // SIGKILL: no shutdown hook runs in the launcher
@@ -104,7 +106,7 @@ class TrainingEndToEndTest {
         }
 
         int exit = RingtrainProcess.run(dir, "resumed", 170,
-                local(4, "resumed", "--resume", "--checkpoint-dir", dir.resolve("killed-ckpt").toString()));
+                local(2, "resumed", "--resume", "--checkpoint-dir", dir.resolve("killed-ckpt").toString()));
         String output = Files.readString(dir.resolve("resumed.out")) + Files.readString(dir.resolve("resumed.err"));
         assertEquals(0, exit, output);
         Matcher start = Pattern.compile("\"startStep\": (\\d+)").matcher(Files.readString(dir.resolve("resumed.json")));
