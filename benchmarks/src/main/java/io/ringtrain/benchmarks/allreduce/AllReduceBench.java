@@ -76,6 +76,12 @@ public final class AllReduceBench implements Callable<Integer> {
             + " syntax, e.g. 1gbit, 100mbit) and report busbw against it.")
     String linkRate;
 
+    @Option(names = "--loss", description = "With --hosts netns: every host drops this percentage of the UDP packets"
+            + " it receives, at random (an nftables rule in its namespace; data, NAKs and heartbeats alike), so that"
+            + " Aeron must resend. Runs every size without loss first, then with it, and prints the slowdown."
+            + " Default: ${DEFAULT-VALUE} (no lossy run).")
+    int loss;
+
     @Option(names = "--broadcast-size", description = "Also time a broadcast of this many bytes from rank 0 (state transfer"
             + " to a joining worker); 0 skips it. Default: ${DEFAULT-VALUE}.")
     String broadcastSize = "64M";
@@ -106,7 +112,7 @@ public final class AllReduceBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         BenchSettings s = BenchSettings.validate(world, sizes, transport, op, dtype, compression, termLength, p2pSize,
-                iterations, warmup, profile, hosts, linkRate, broadcastSize);
+                iterations, warmup, profile, hosts, linkRate, broadcastSize, loss);
         NetnsHosts net = null;
         if (s.netns()) {
             java.util.Optional<String> reason = NetnsHosts.unavailableReason();
@@ -115,10 +121,39 @@ public final class AllReduceBench implements Callable<Integer> {
                 return 2;
             }
             NetnsHosts.deleteLeftovers();
+            if (s.lossPercent() > 0) {
+                java.util.Optional<String> noLoss = NetnsHosts.lossUnavailableReason();
+                if (noLoss.isPresent()) {
+                    System.err.println("--loss is not possible here: " + noLoss.get());
+                    return 2;
+                }
+            }
             net = NetnsHosts.create(world, linkRate);
         }
         try {
-            return run(s, net);
+            if (s.lossPercent() == 0) {
+                return run(s, net).exitCode();
+            }
+            out.println("# == without loss");
+            Outcome lossless = run(s, net);
+            if (lossless.exitCode() != 0) {
+                return lossless.exitCode();
+            }
+            for (int h = 0; h < world; h++) {
+                net.dropUdp(h, s.lossPercent());
+            }
+            out.printf(Locale.ROOT, "# == with %d %% of every host's UDP packets dropped%n", s.lossPercent());
+            Outcome lossy = run(s, net);
+            long dropped = 0;
+            for (int h = 0; h < world; h++) {
+                dropped += net.droppedPackets(h);
+            }
+            out.printf(Locale.ROOT, "# packets dropped: %d over %d hosts%n", dropped, world);
+            if (lossy.exitCode() == 2) {
+                return 2;
+            }
+            out.print(ResultTable.slowdown(lossless.table(), lossy.table(), s.lossPercent()));
+            return lossy.exitCode();
         } finally {
             if (net != null) {
                 net.close();
@@ -126,7 +161,11 @@ public final class AllReduceBench implements Callable<Integer> {
         }
     }
 
-    private int run(BenchSettings s, NetnsHosts net) throws Exception {
+    /** One run of every size: its exit code (0 exact, 1 wrong results, 2 the run failed) and its table. */
+    private record Outcome(int exitCode, ResultTable table) {
+    }
+
+    private Outcome run(BenchSettings s, NetnsHosts net) throws Exception {
         Path logs = Files.createTempDirectory("ringtrain-bench-");
         String driverDirectory = s.ipc() ? SharedDriver.defaultDirectory() : null;
         if (s.ipc()) {
@@ -160,9 +199,11 @@ public final class AllReduceBench implements Callable<Integer> {
             for (int r = 0; r < world; r++) {
                 endpoints.add(expect(ranks.get(r), lines.get(r), RankProtocol.ENDPOINT, 120));
             }
+            List<PrintStream> stdins = new ArrayList<>();
             for (ChildJvm rank : ranks) {
                 PrintStream stdin = new PrintStream(rank.process().getOutputStream(), true, StandardCharsets.UTF_8);
                 stdin.println(RankProtocol.ringLine(endpoints));
+                stdins.add(stdin);
             }
             double p2p = 0;
             if (world >= 2 && s.p2pBytes() > 0) {
@@ -187,6 +228,7 @@ public final class AllReduceBench implements Callable<Integer> {
                 }
                 out.println(table.broadcast(s.broadcastBytes(), perRank));
             }
+            stdins.forEach(stdin -> stdin.println(RankProtocol.EXIT));
             for (ChildJvm rank : ranks) {
                 int code = rank.awaitExit(60);
                 if (code != 0) {
@@ -203,10 +245,10 @@ public final class AllReduceBench implements Callable<Integer> {
                 table.writePlot(plot, transport);
                 out.println("# wrote " + plot);
             }
-            return table.totalWrong() == 0 ? 0 : 1;
+            return new Outcome(table.totalWrong() == 0 ? 0 : 1, table);
         } catch (BenchFailure e) {
             System.err.println("allreduce benchmark failed: " + e.getMessage());
-            return 2;
+            return new Outcome(2, null);
         } finally {
             ranks.forEach(ChildJvm::close);
             if (driver != null) {

@@ -10,13 +10,13 @@ import java.util.Locale;
 /** The all-reduce benchmark's options, validated at the boundary with messages that say what to fix. */
 record BenchSettings(long[] sizes, boolean ipc, ReduceOp op, DataType type, WireCompression compression, int termLength,
                      int p2pBytes, int iterations, long warmupMillis, boolean netns, double linkGbPerSecond,
-                     int broadcastBytes) {
+                     int broadcastBytes, int lossPercent) {
 
     static final int MAX_WORLD = 16;
 
     static BenchSettings validate(int world, List<String> sizeTexts, String transport, String op, String dtype,
                                   String compression, String termLength, String p2pSize, int iterations, String warmup,
-                                  String profile, String hosts, String linkRate, String broadcastSize) {
+                                  String profile, String hosts, String linkRate, String broadcastSize, int loss) {
         if (world < 1 || world > MAX_WORLD) {
             throw new IllegalArgumentException("--world " + world + " is out of range: use 1 to " + MAX_WORLD);
         }
@@ -73,12 +73,18 @@ record BenchSettings(long[] sizes, boolean ipc, ReduceOp op, DataType type, Wire
         if (linkRate != null && !netns) {
             throw new IllegalArgumentException("--link-rate shapes the links between network-namespace hosts: add --hosts netns");
         }
+        if (loss != 0 && !netns) {
+            throw new IllegalArgumentException("--loss drops packets between network-namespace hosts: add --hosts netns");
+        }
+        if (loss < 0 || loss > 99) {
+            throw new IllegalArgumentException("--loss " + loss + " is out of range: a whole percentage from 1 to 99 (0: none)");
+        }
         long broadcast = Sizes.parse(broadcastSize);
         if (broadcast > (1L << 30)) {
             throw new IllegalArgumentException("--broadcast-size " + broadcastSize + " is too large: at most 1G");
         }
         return new BenchSettings(sizes, ipc, reduceOp, type, wire, (int) term, (int) p2p, iterations, warmupMillis, netns,
-                linkRate == null ? 0 : parseRate(linkRate), (int) broadcast);
+                linkRate == null ? 0 : parseRate(linkRate), (int) broadcast, loss);
     }
 
     /** A tc rate ({@code 1gbit}, {@code 100mbit}, {@code 500kbit}, {@code 1000000bit}) in GB/s. */

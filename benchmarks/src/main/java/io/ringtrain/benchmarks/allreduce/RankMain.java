@@ -58,6 +58,12 @@ public final class RankMain {
             }
             comm.barrier().get(60, TimeUnit.SECONDS);
             System.err.println("driver counters: " + plane.driverCounters());
+            // Leave only when the harness has every rank's results: over a lossy link a rank that closed at once
+            // could take with it a frame a slower peer still waits for (DataPlane.close() is not a collective).
+            String exit = in.readLine();
+            if (!RankProtocol.EXIT.equals(exit)) {
+                throw new IllegalStateException("expected " + RankProtocol.EXIT + " from the harness, read " + exit);
+            }
         }
     }
 

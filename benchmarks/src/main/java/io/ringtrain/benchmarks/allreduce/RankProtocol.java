@@ -19,6 +19,8 @@ final class RankProtocol {
     static final String P2P = "P2P ";
     static final String RESULT = "RESULT ";
     static final String BROADCAST = "BROADCAST ";
+    /** From the harness, once it has read every rank's last line: the rank may close its data plane. */
+    static final String EXIT = "EXIT";
 
     private RankProtocol() {
     }

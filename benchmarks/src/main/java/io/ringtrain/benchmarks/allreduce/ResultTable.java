@@ -108,6 +108,23 @@ final class ResultTable {
         return rows.stream().mapToLong(Row::wrong).sum();
     }
 
+    /**
+     * Per size, the median time without and with loss and their ratio, from two runs of the same sizes in one
+     * invocation, and whether both held the exact results.
+     */
+    static String slowdown(ResultTable lossless, ResultTable lossy, int lossPercent) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+                "# slowdown with %d %% UDP loss on every host%n#%12s %14s %14s %9s %8s%n", lossPercent, "size (B)",
+                "lossless (us)", "lossy (us)", "slowdown", "#wrong"));
+        for (int i = 0; i < Math.min(lossless.rows.size(), lossy.rows.size()); i++) {
+            Row a = lossless.rows.get(i);
+            Row b = lossy.rows.get(i);
+            sb.append(String.format(Locale.ROOT, " %12d %14.1f %14.1f %8.2fx %8d%n", a.size(), a.timeUs(), b.timeUs(),
+                    b.timeUs() / a.timeUs(), a.wrong() + b.wrong()));
+        }
+        return sb.toString();
+    }
+
     List<Row> rows() {
         return rows;
     }

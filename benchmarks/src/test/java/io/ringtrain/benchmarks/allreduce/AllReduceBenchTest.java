@@ -20,7 +20,7 @@ class AllReduceBenchTest {
 
     private static BenchSettings settings(int world, String transport, String hosts, String linkRate) {
         return BenchSettings.validate(world, List.of("4K", "1M"), transport, "sum", "float32", "none", "0", "0", 0, "3s", null,
-                hosts, linkRate, "0");
+                hosts, linkRate, "0", 0);
     }
 
     private static void assertRefused(String fragment, Runnable r) {
@@ -37,11 +37,15 @@ class AllReduceBenchTest {
         assertRefused("add --hosts netns", () -> settings(2, "udp", "local", "1gbit"));
         assertRefused("--link-rate fast is not a rate", () -> settings(2, "udp", "netns", "fast"));
         assertRefused("--warmup soon is not a duration", () -> BenchSettings.validate(2, List.of("4K"), "udp", "sum", "float32",
-                "none", "0", "0", 0, "soon", null, "local", null, "0"));
+                "none", "0", "0", 0, "soon", null, "local", null, "0", 0));
         assertRefused("--profile heap is unknown", () -> BenchSettings.validate(2, List.of("4K"), "udp", "sum", "float32",
-                "none", "0", "0", 0, "1s", "heap", "local", null, "0"));
+                "none", "0", "0", 0, "1s", "heap", "local", null, "0", 0));
+        assertRefused("--loss drops packets between network-namespace hosts: add --hosts netns", () -> BenchSettings.validate(2,
+                List.of("4K"), "udp", "sum", "float32", "none", "0", "0", 0, "1s", null, "local", null, "0", 5));
+        assertRefused("--loss 100 is out of range", () -> BenchSettings.validate(2, List.of("4K"), "udp", "sum", "float32",
+                "none", "0", "0", 0, "1s", null, "netns", null, "0", 100));
         assertRefused("size 2G is out of range", () -> BenchSettings.validate(2, List.of("2G"), "udp", "sum", "float32",
-                "none", "0", "0", 0, "1s", null, "local", null, "0"));
+                "none", "0", "0", 0, "1s", null, "local", null, "0", 0));
     }
 
     @Test
