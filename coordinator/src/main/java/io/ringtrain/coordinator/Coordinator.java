@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -477,7 +478,7 @@ public final class Coordinator {
         Optional<String> lost = lostMember(state, ring);
         if (lost.isPresent()) {
             timers.cancel(Timer.RING_TIMEOUT);
-            return stop(state, ring, lost.get(), true);
+            return stop(state, ring, lost.get(), Optional.empty());
         }
         if (ready.size() == ring.worldSize()) {
             timers.cancel(Timer.RING_TIMEOUT);
@@ -491,12 +492,15 @@ public final class Coordinator {
                     return formingRing(state, ring, next);
                 })
                 .onMessage(Stopped.class, stopped -> {
+                    // A rank whose join broke (or that leaves while joining) stops a ring nobody trains in yet. The
+                    // others are joining or ready and wait for a start that will not come: abort them, so that they
+                    // report at once instead of being fenced after stop-timeout.
                     timers.cancel(Timer.RING_TIMEOUT);
-                    return stopping(recordStopped(state, ring, stopped), newStopping(ring, stopReason(ring, stopped), false).reported(stopped));
+                    return stop(recordStopped(state, ring, stopped), ring, stopReason(ring, stopped), Optional.of(stopped));
                 })
                 .onMessageEquals(Timer.RING_TIMEOUT, () -> stop(state, ring, "ring generation " + g + " did not form within "
                         + seconds(settings.ringTimeout()) + ": " + IntStream.range(0, ring.worldSize()).filter(r -> !ready.containsKey(r))
-                        .mapToObj(ring::describe).collect(Collectors.joining(", ")) + " did not confirm", true)));
+                        .mapToObj(ring::describe).collect(Collectors.joining(", ")) + " did not confirm", Optional.empty())));
     }
 
     private Behavior<Command> startTraining(RunState before, Ring ring, Map<Integer, StateDigest> ready) {
@@ -528,7 +532,7 @@ public final class Coordinator {
         Ring ring = gen.ring();
         Optional<String> lost = lostMember(state, ring);
         if (lost.isPresent()) {
-            return stop(state, ring, lost.get(), true);
+            return stop(state, ring, lost.get(), Optional.empty());
         }
         if (gen.finished().isComplete() && state.commitsInFlight() == 0) {
             return finish(state, gen);
@@ -696,10 +700,18 @@ public final class Coordinator {
         Ring next = ((NextRing.Formed) choice).ring();
         Set<String> stayed = new HashSet<>(s.ring().workerIds());
         stayed.removeAll(left.keySet());
-        List<String> joined = next.workerIds().stream().filter(id -> !stayed.contains(id)).toList();
-        state = state.changing(new MembershipChange(s.ring().generation(), next.generation(), s.ring().worldSize(), next.worldSize(),
-                change.trigger(), joined, left, change.triggeredAtMillis(), now, 0, next.startStep(),
-                Math.max(0, stoppedAt - next.startStep())));
+        // A change whose new ring broke before it stepped (a join failed) goes on: it still runs from the ring that
+        // last trained, so what it said about joiners, leavers and the stop carries over.
+        Set<String> joined = new LinkedHashSet<>(change.joined());
+        next.workerIds().stream().filter(id -> !stayed.contains(id)).forEach(joined::add);
+        joined.retainAll(next.workerIds());
+        Map<String, String> allLeft = new LinkedHashMap<>(change.left());
+        allLeft.putAll(left);
+        allLeft.keySet().removeAll(next.workerIds());
+        state = state.changing(new MembershipChange(change.fromGeneration(), next.generation(), change.worldSizeBefore(), next.worldSize(),
+                change.trigger(), List.copyOf(joined), allLeft, change.triggeredAtMillis(),
+                change.stoppedAtMillis() > 0 ? change.stoppedAtMillis() : now, 0, next.startStep(),
+                Math.max(change.stepsRedone(), stoppedAt - next.startStep())));
         return formRing(state, next);
     }
 
@@ -987,13 +999,13 @@ public final class Coordinator {
         return Optional.empty();
     }
 
-    /** Stops {@code ring} because of {@code why}: aborts it, or lets it pause at a boundary when nothing broke. */
-    private Behavior<Command> stop(RunState before, Ring ring, String why, boolean abort) {
+    /** Stops the ring and aborts every member that has not reported yet ({@code report}: the one that already has). */
+    private Behavior<Command> stop(RunState before, Ring ring, String why, Optional<Stopped> report) {
         RunState state = before.pendingChange().isPresent() ? before : before.changing(pendingChange(ring, why, System.currentTimeMillis()));
         events.tell(new RunEvent.RingStopping(ring.generation(), why));
         context.getLog().warn("ring generation {} stops: {}", ring.generation(), why);
         Stopping s = newStopping(ring, state.pendingChange().get().trigger(), false);
-        return stopping(state, abort ? abort(s, why) : s);
+        return stopping(state, abort(report.map(s::reported).orElse(s), why));
     }
 
     private Stopping newStopping(Ring ring, String trigger, boolean aborted) {

@@ -13,6 +13,7 @@ import io.ringtrain.protocol.common.Dtype;
 import io.ringtrain.protocol.common.TensorSpec;
 import io.ringtrain.protocol.control.AbortAcknowledged;
 import io.ringtrain.protocol.control.FailureKind;
+import io.ringtrain.protocol.control.ProgressReport;
 import io.ringtrain.protocol.control.RegisterWorker;
 import io.ringtrain.protocol.control.RingAssignment;
 import io.ringtrain.protocol.control.RingReady;
@@ -159,6 +160,11 @@ class CoordinatorProtocolTest {
             coordinator.tell(ToCoordinator.newBuilder().setStopped(RingStopped.newBuilder().setGeneration(ring.getGeneration())
                     .setRank(ring.getRank()).setStepsDone(steps).setStateCrc32C(crc).setCause(cause).setReason("test")
                     .setLostPeer(lostPeer).setLeaving(leaving)).build());
+        }
+
+        void progressed(RingAssignment ring, long steps) {
+            coordinator.tell(ToCoordinator.newBuilder().setProgress(ProgressReport.newBuilder().setGeneration(ring.getGeneration())
+                    .setRank(ring.getRank()).setStepsDone(steps).setLoss(1).setSamplesPerSecond(1)).build());
         }
 
         void ackAbort(RingAssignment ring) {
@@ -387,6 +393,56 @@ class CoordinatorProtocolTest {
         assertEquals(30, c2.getStartStep());
         assertEquals(StateSource.STATE_PEER, c2.getStateSource());
         assertEquals(0, c2.getSourceRank());
+    }
+
+    @Test
+    void aJoinThatBreaksWhileTheRingFormsAbortsTheReadyRanksAtOnceAndTheChangeStillNamesTheJoiner() {
+        // stop-timeout far above the test's wait: before the fix, the ready ranks were left waiting for it and then fenced.
+        List<FakeWorker> w = start(new CoordinatorContext().minWorkers(2).maxWorkers(3).stopTimeout(Duration.ofMinutes(5)), "a", "b");
+        List<RingAssignment> g1 = formAndStart(w, 0, 1);
+        FakeWorker c = new FakeWorker("c").register(2);
+        w.get(0).expect(ToWorker.BodyCase.PAUSE);
+        w.get(1).expect(ToWorker.BodyCase.PAUSE);
+        w.get(0).stopped(g1.get(0), 30, 9, StopCause.STOP_PAUSED, -1, false);
+        w.get(1).expect(ToWorker.BodyCase.PAUSE); // told again once a stopped: the ring paused at step 30
+        w.get(1).stopped(g1.get(1), 30, 9, StopCause.STOP_PAUSED, -1, false);
+        RingAssignment a2 = w.get(0).expectRing();
+        RingAssignment b2 = w.get(1).expectRing();
+        RingAssignment c2 = c.expectRing();
+        w.get(0).ready(a2, 30, 9);
+        w.get(1).ready(b2, 30, 9);
+
+        c.stopped(c2, 0, 0, StopCause.STOP_BROKEN, -1, false); // the state never reached the joiner
+
+        RunEvent.RingStopping stopping = awaitEvent(RunEvent.RingStopping.class);
+        while (stopping.generation() == 1) { // the pause for c, said twice
+            stopping = awaitEvent(RunEvent.RingStopping.class);
+        }
+        assertTrue(stopping.generation() == 2 && stopping.reason().contains("c's ring broke"), stopping.toString());
+        w.get(0).expect(ToWorker.BodyCase.ABORT);
+        w.get(1).expect(ToWorker.BodyCase.ABORT);
+        c.probe.expectNoMessage(Duration.ofMillis(200)); // it has reported already
+        w.get(0).ackAbort(a2);
+        w.get(1).ackAbort(b2);
+        w.get(0).stopped(a2, 30, 9, StopCause.STOP_BROKEN, -1, false);
+        w.get(1).stopped(b2, 30, 9, StopCause.STOP_BROKEN, -1, false);
+        List<RingAssignment> g3 = new ArrayList<>(List.of(w.get(0).expectRing(), w.get(1).expectRing(), c.expectRing()));
+        assertEquals(3, g3.get(0).getGeneration());
+        assertEquals(List.of("a", "b", "c"), g3.get(0).getWorkerIdsList());
+        w.get(0).ready(g3.get(0), 30, 9);
+        w.get(1).ready(g3.get(1), 30, 9);
+        c.ready(g3.get(2), 30, 9);
+        for (FakeWorker f : List.of(w.get(0), w.get(1), c)) {
+            f.expect(ToWorker.BodyCase.START);
+        }
+        w.get(0).progressed(g3.get(0), 31);
+
+        MembershipChange change = awaitEvent(RunEvent.RingReformed.class).change();
+        assertEquals(1, change.fromGeneration(), change.describe());
+        assertEquals(3, change.toGeneration(), change.describe());
+        assertEquals(2, change.worldSizeBefore(), change.describe());
+        assertEquals(List.of("c"), change.joined(), "the change runs from the ring that last trained: " + change.describe());
+        assertTrue(change.left().isEmpty(), change.describe());
     }
 
     @Test
