@@ -24,6 +24,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.concurrent.CompletionStage;
@@ -48,6 +50,7 @@ final class ToySession implements TrainingSession {
     private static final StateLayout LAYOUT = StateLayout.of(
             TensorSpec.newBuilder().setName("w").setDtype(Dtype.DTYPE_FLOAT64).addShape(1).build(),
             TensorSpec.newBuilder().setName("step").setDtype(Dtype.DTYPE_INT64).addShape(1).build());
+    private static final int EARLY_LIMIT = 64;
 
     private final RunSettings run;
     private final WorkerContext worker;
@@ -65,6 +68,8 @@ final class ToySession implements TrainingSession {
     private long stepsDone;
     private long stepNanos;
     private volatile long abortedUpTo;
+    /** Datagrams that came before the call that wants them. */
+    private final ArrayDeque<String> early = new ArrayDeque<>();
 
     ToySession(RunSettings run, WorkerContext worker) throws IOException {
         this.run = run;
@@ -193,8 +198,19 @@ final class ToySession implements TrainingSession {
         socket.send(new DatagramPacket(bytes, bytes.length, new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1]))));
     }
 
-    /** The next datagram starting with {@code prefix} (others are dropped), within 10 s. */
+    /**
+     * The next datagram starting with {@code prefix}, within 10 s. Others are kept for a later call: a peer that
+     * finished joining first may send the state before this rank has its predecessor's hello (dropping it failed a
+     * join now and then, as a real data plane would not).
+     */
     private String receive(String prefix, long generation, String what) throws IOException {
+        for (Iterator<String> kept = early.iterator(); kept.hasNext(); ) {
+            String text = kept.next();
+            if (text.startsWith(prefix)) {
+                kept.remove();
+                return text;
+            }
+        }
         byte[] buffer = new byte[256];
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {
@@ -212,6 +228,10 @@ final class ToySession implements TrainingSession {
             if (text.startsWith(prefix)) {
                 return text;
             }
+            if (early.size() == EARLY_LIMIT) {
+                early.removeFirst(); // from generations long gone
+            }
+            early.addLast(text);
         }
         throw new SessionFailure.RingBroken("no " + what + " in ring generation " + generation + " within 10 s", null);
     }
