@@ -92,14 +92,15 @@ class ClusterRunTest {
     @Timeout(60)
     void rendezvousTimeoutSaysHowManyWorkersArrived() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
-            CoordinatorContext settings = TestCluster.coordinatorSettings(3).rendezvousTimeout(Duration.ofSeconds(4));
+            // Long enough for the two to register under load (3 s at load 12 here), so that the message counts both.
+            CoordinatorContext settings = TestCluster.coordinatorSettings(3).rendezvousTimeout(Duration.ofSeconds(6));
             cluster.startCoordinator(settings, TestCluster.run(checkpoints, 5, 0, Map.of()));
             cluster.startWorker("only-a", -1);
             cluster.startWorker("only-b", -1);
 
             RunEvent.RunFailed failed = cluster.await(RunEvent.RunFailed.class, WAIT);
 
-            assertTrue(failed.reason().contains("did not get 3 workers within 4 s: 2 registered"), failed.reason());
+            assertTrue(failed.reason().contains("did not get 3 workers within 6 s: 2 registered"), failed.reason());
             assertTrue(failed.reason().contains("only-a") && failed.reason().contains("only-b"), failed.reason());
             for (WorkerNode worker : cluster.workers) {
                 WorkerOutcome outcome = TestCluster.outcome(worker, WAIT);
@@ -341,7 +342,8 @@ class ClusterRunTest {
     @Timeout(90)
     void pausedBelowMinWorkersForTooLongFailsSayingTheCheckpointIsIntact() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
-            cluster.startCoordinator(TestCluster.coordinatorSettings(2).rendezvousTimeout(Duration.ofSeconds(3)),
+            // The timeout bounds the first rendezvous too: two ActorSystems joining took 3 s at load 12 here.
+            cluster.startCoordinator(TestCluster.coordinatorSettings(2).rendezvousTimeout(Duration.ofSeconds(6)),
                     TestCluster.run(checkpoints, 100_000, 10, Map.of("step-millis", "20")));
             cluster.startWorker("w-0", 0);
             cluster.startWorker("w-1", 1);
@@ -350,7 +352,7 @@ class ClusterRunTest {
             cluster.worker("w-0").abandon(Duration.ofSeconds(10));
             RunEvent.RunFailed failed = cluster.await(RunEvent.RunFailed.class, WAIT);
 
-            assertTrue(failed.reason().contains("the run paused at a step boundary and did not get 2 workers within 3 s"), failed.reason());
+            assertTrue(failed.reason().contains("the run paused at a step boundary and did not get 2 workers within 6 s"), failed.reason());
             assertTrue(failed.reason().matches(".*its newest checkpoint \\(step \\d+\\) is intact: restart with --resume.*"), failed.reason());
             cluster.awaitAllTerminated(WAIT);
         }
