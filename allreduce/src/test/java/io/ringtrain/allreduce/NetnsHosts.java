@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -162,6 +163,37 @@ public final class NetnsHosts implements AutoCloseable {
         exec(host, "nft", "add", "chain", "inet", "rtloss", "in", "{ type filter hook input priority 0; }");
         exec(host, "nft", "add", "rule", "inet", "rtloss", "in", "meta", "l4proto", "udp", "numgen", "random", "mod", "100",
                 "<", "" + percent, "counter", "drop");
+    }
+
+    /**
+     * Splits the network in two: the hosts in {@code side} and all the others stop reaching each other, TCP and UDP
+     * alike, while each side still reaches itself (nftables drops in every host's namespace, both ways). Needs
+     * nftables ({@link #lossUnavailableReason}); {@link #rejoin} ends it.
+     */
+    public void split(Set<Integer> side) throws IOException {
+        List<String> these = new ArrayList<>();
+        List<String> those = new ArrayList<>();
+        for (int h = 0; h < hosts; h++) {
+            (side.contains(h) ? these : those).add(address(h));
+        }
+        if (these.isEmpty() || those.isEmpty()) {
+            throw new IllegalArgumentException("a split needs hosts on both sides, not " + side + " of " + hosts);
+        }
+        for (int h = 0; h < hosts; h++) {
+            String others = "{ " + String.join(", ", side.contains(h) ? those : these) + " }";
+            exec(h, "nft", "add", "table", "inet", "rtsplit");
+            exec(h, "nft", "add", "chain", "inet", "rtsplit", "in", "{ type filter hook input priority 0; }");
+            exec(h, "nft", "add", "chain", "inet", "rtsplit", "out", "{ type filter hook output priority 0; }");
+            exec(h, "nft", "add", "rule", "inet", "rtsplit", "in", "ip", "saddr", others, "drop");
+            exec(h, "nft", "add", "rule", "inet", "rtsplit", "out", "ip", "daddr", others, "drop");
+        }
+    }
+
+    /** Ends a {@link #split}: every host reaches every other again. */
+    public void rejoin() throws IOException {
+        for (int h = 0; h < hosts; h++) {
+            exec(h, "nft", "delete", "table", "inet", "rtsplit");
+        }
     }
 
     /** How many packets {@link #dropUdp} has dropped at host {@code host} so far. */

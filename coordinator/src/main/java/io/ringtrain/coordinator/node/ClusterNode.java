@@ -85,6 +85,29 @@ final class ClusterNode {
         }
     }
 
+    /**
+     * Runs {@code downed} as soon as the cluster downs this node (the split brain resolver fenced it: cut off from the
+     * majority, or stalled too long), at the start of the shutdown that follows, not at its end. Behind a silent
+     * partition (packets dropped, no link down) terminating the system waits on connections to peers that never
+     * answer: it took longer than the shutdown's own phase timeouts, and a process waiting for its termination never
+     * exited.
+     */
+    static void onDowned(ActorSystem<?> system, Runnable downed) {
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "ringtrain-downed", () -> {
+            if (downed(system)) {
+                downed.run();
+            }
+            return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+        });
+    }
+
+    /** Whether the node is shutting down because the cluster downed it. */
+    static boolean downed(ActorSystem<?> system) {
+        return CoordinatedShutdown.get(system).getShutdownReason().map(r -> r == CoordinatedShutdown.clusterDowningReason()).orElse(false);
+    }
+
+    private static final java.time.Duration DOWNED_GRACE = java.time.Duration.ofSeconds(2);
+
     /** Completes once this node is an Up member of the cluster. */
     static java.util.concurrent.CompletionStage<Void> up(ActorSystem<?> system) {
         java.util.concurrent.CompletableFuture<Void> up = new java.util.concurrent.CompletableFuture<>();
@@ -109,9 +132,12 @@ final class ClusterNode {
 
     /** Leaves the cluster and stops the system, waiting at most {@code timeout}: the caller exits regardless. */
     static void shutDownAndWait(ActorSystem<?> system, java.time.Duration timeout) {
+        // A downed node is out of the cluster already; the rest of its shutdown may wait on peers behind the partition
+        // that fenced it, and its process is better started again at once.
+        java.time.Duration bound = downed(system) && timeout.compareTo(DOWNED_GRACE) > 0 ? DOWNED_GRACE : timeout;
         shutDown(system);
         try {
-            system.getWhenTerminated().toCompletableFuture().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            system.getWhenTerminated().toCompletableFuture().get(bound.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             // Bounded on purpose.
         }

@@ -50,6 +50,8 @@ public final class CoordinatorNode implements AutoCloseable {
         CompletableFuture<RunEvent> outcome = new CompletableFuture<>();
         CompletableFuture<ActorRef<Coordinator.Command>> proxy = new CompletableFuture<>();
         ActorSystem<RunEvent> system = ClusterNode.start(guardian(coordinator, run, commits, listener, outcome, proxy), ROLE, cluster, config);
+        ClusterNode.onDowned(system, () -> outcome.complete(new RunEvent.RunFailed(
+                "the coordinator's node was downed after losing the cluster (cut off from the majority, or stalled too long)")));
         system.getWhenTerminated().thenRun(() -> outcome.complete(new RunEvent.RunFailed(
                 "the coordinator's node shut down before the run ended (stopped, or downed after losing the cluster)")));
         return new CoordinatorNode(system, outcome, proxy);

@@ -45,6 +45,8 @@ public final class WorkerNode implements AutoCloseable {
         CompletableFuture<WorkerOutcome> outcome = new CompletableFuture<>();
         CompletableFuture<ActorRef<Worker.Command>> workerRef = new CompletableFuture<>();
         ActorSystem<WorkerOutcome> system = ClusterNode.start(guardian(worker, sessions, outcome, workerRef), ROLE, cluster, config);
+        ClusterNode.onDowned(system, () -> outcome.complete(WorkerOutcome.failed(
+                "the worker's node was downed after losing the cluster (cut off from the majority, or stalled too long)")));
         system.getWhenTerminated().thenRun(() -> outcome.complete(WorkerOutcome.failed(
                 "the worker's node shut down before its run ended (stopped, or downed after losing the cluster)")));
         AtomicBoolean leaveOnShutdown = new AtomicBoolean(true);
@@ -62,8 +64,7 @@ public final class WorkerNode implements AutoCloseable {
                                                 CompletableFuture<WorkerOutcome> outcome, AtomicBoolean leaveOnShutdown) {
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "ringtrain-leave-run", () -> {
-            boolean downed = shutdown.getShutdownReason().map(r -> r == CoordinatedShutdown.clusterDowningReason()).orElse(false);
-            if (outcome.isDone() || downed || !leaveOnShutdown.get() || !workerRef.isDone()) {
+            if (outcome.isDone() || ClusterNode.downed(system) || !leaveOnShutdown.get() || !workerRef.isDone()) {
                 return CompletableFuture.completedFuture(Done.getInstance());
             }
             workerRef.join().tell(new Worker.Leave("its process was asked to stop (SIGTERM)"));

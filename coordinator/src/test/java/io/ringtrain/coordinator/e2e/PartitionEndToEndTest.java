@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ringtrain.allreduce.NetnsHosts;
+import io.ringtrain.coordinator.toy.ToyModel;
 import io.ringtrain.worker.model.NpyFile;
 import io.ringtrain.worker.model.ParameterDifference;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
@@ -132,6 +133,65 @@ class PartitionEndToEndTest {
         }
     }
 
+    /**
+     * Host 0 the coordinator, hosts 1..3 worker-0..worker-2 training the toy model (exact in any world size); the
+     * network split in two halves, {0, 1} and {2, 3}. With equal sides keep-majority keeps the one holding the lowest
+     * address, here the coordinator's: worker-1 and worker-2 down themselves and exit, and the ring goes on with
+     * worker-0. Rejoined and started again, they come back as new members.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void anEvenSplitKeepsTheHalfWithTheLowestAddressAndTheOtherHalfDownsItselfAndComesBackAsNewMembers() throws Exception {
+        Optional<String> noNft = NetnsHosts.lossUnavailableReason();
+        assumeTrue(noNft.isEmpty(), () -> "skipped: the split drops packets with nftables: " + noNft.orElse(""));
+        int steps = 1000; // 50 s of steps: the run outlasts the split, the downing and the restarts
+        try (NetnsHosts net = NetnsHosts.create(4, null); Processes processes = new Processes()) {
+            LocalRunUnderTest coordinator = processes.add(new LocalRunUnderTest(RingtrainProcess.start(net.inHost(0, List.of()), dir,
+                    "toy-coordinator", "coordinator", "--bootstrap", "local", "--host", net.address(0), "--port", Integer.toString(PORT),
+                    "--model", "toy", "-O", "step-millis=50", "--seed", "7", "--global-batch", "32", "--lr", "0.5",
+                    "--min-workers", "1", "--initial-workers", "3", "--max-workers", "3", "--steps", Integer.toString(steps),
+                    "--progress-interval", "500ms", "--checkpoint-dir", dir.resolve("toy-ckpt").toString(),
+                    "--export-params", dir.resolve("toy-w.txt").toString())));
+            coordinator.awaitOutput("listening", 1, EVENT);
+            for (int w = 0; w < 3; w++) {
+                processes.addWorker(w, worker(net, 1 + w, w, net.address(0) + ":" + PORT));
+            }
+            coordinator.awaitOutput("ring generation 1: worker-0, worker-1, worker-2", 1, EVENT);
+            coordinator.awaitStep(20, EVENT);
+
+            long splitAt = System.nanoTime();
+            net.split(java.util.Set.of(0, 1));
+            for (int w = 1; w <= 2; w++) {
+                RingtrainProcess downed = processes.worker(w);
+                assertTrue(downed.process.waitFor(EVENT.toSeconds(), TimeUnit.SECONDS),
+                        "worker-" + w + ", on the half without the lowest address, must down itself and exit:\n" + downed.output());
+                assertEquals(1, downed.process.exitValue(), downed.output());
+                assertTrue(downed.output().contains("downed after losing the cluster"), downed.output());
+            }
+            double downedAfter = secondsSince(splitAt);
+            coordinator.awaitOutput("ring re-formed", 1, EVENT);
+            assertTrue(coordinator.output().contains("(3 -> 1 workers)"), "the ring goes on with worker-0 alone:\n" + coordinator.output());
+            assertFalse(coordinator.output().contains("downed after losing the cluster"), "the coordinator's half is the one kept:\n"
+                    + coordinator.output());
+            System.out.printf(Locale.ROOT, "even split (coordinator and worker-0 | worker-1 and worker-2): the other half downed"
+                    + " itself after %.1f s, the ring re-formed with worker-0 after %.1f s%n", downedAfter, secondsSince(splitAt));
+
+            net.rejoin();
+            for (int w = 1; w <= 2; w++) {
+                processes.addWorker(w, worker(net, 1 + w, w, net.address(0) + ":" + PORT));
+            }
+            coordinator.awaitOutput(": worker-0, worker-1, worker-2", 2, EVENT);
+            assertEquals(0, coordinator.awaitExit(Duration.ofSeconds(120)), coordinator.output());
+            for (int w = 0; w < 3; w++) {
+                RingtrainProcess worker = processes.worker(w);
+                assertTrue(worker.process.waitFor(30, TimeUnit.SECONDS), "worker-" + w + " must exit once the run is done");
+                assertEquals(0, worker.process.exitValue(), worker.output());
+            }
+            assertEquals(ToyModel.train(7, 32, 0.5, steps), Double.parseDouble(Files.readString(dir.resolve("toy-w.txt"))), 0.0,
+                    "the run must end with the parameter of the same run in one piece");
+        }
+    }
+
     private LocalRunUnderTest coordinator(NetnsHosts net, int host, String name, String join) throws Exception {
         List<String> args = new ArrayList<>(List.of("coordinator", "--bootstrap", "local", "--host", net.address(host),
                 "--port", Integer.toString(PORT), "--min-workers", "2", "--initial-workers", "3", "--max-workers", "3",
@@ -148,12 +208,14 @@ class PartitionEndToEndTest {
 
     /** worker-{@code ordinal} on host 2 + ordinal; a restart is the same name on the same host, as a pod's is. */
     private RingtrainProcess worker(NetnsHosts net, int ordinal) throws Exception {
-        int host = 2 + ordinal;
+        return worker(net, 2 + ordinal, ordinal, net.address(0) + ":" + PORT + "," + net.address(1) + ":" + PORT);
+    }
+
+    private RingtrainProcess worker(NetnsHosts net, int host, int ordinal, String join) throws Exception {
         String name = "worker-" + ordinal;
         String attempt = name + "-" + System.nanoTime();
         return RingtrainProcess.start(net.inHost(host, List.of()), dir, attempt, "worker", "--bootstrap", "local",
-                "--host", net.address(host), "--port", Integer.toString(PORT),
-                "--join", net.address(0) + ":" + PORT + "," + net.address(1) + ":" + PORT,
+                "--host", net.address(host), "--port", Integer.toString(PORT), "--join", join,
                 "--name", name, "--ordinal", Integer.toString(ordinal), "--data-host", net.address(host), "--data-port", "0");
     }
 
