@@ -7,8 +7,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -67,9 +65,7 @@ public record ApiAccess(Path kubeconfig, String context, String namespace) {
      */
     public static String describe(KubernetesClientException e, String doing, Config config) {
         Throwable cause = rootCause(e);
-        if (e.getCode() == 0 && (cause instanceof ConnectException || cause instanceof UnknownHostException
-                || cause instanceof java.net.http.HttpConnectTimeoutException || cause instanceof java.net.SocketTimeoutException
-                || cause instanceof java.util.concurrent.TimeoutException || cause instanceof IOException)) {
+        if (e.getCode() <= 0 && (cause instanceof IOException || cause instanceof java.util.concurrent.TimeoutException)) {
             return "cannot reach the Kubernetes API server at " + config.getMasterUrl() + " (" + cause.getClass().getSimpleName()
                     + (cause.getMessage() == null ? "" : ": " + cause.getMessage()) + "): is the cluster up, and is this the right"
                     + " context (kubectl config current-context, --context, --kubeconfig)?";

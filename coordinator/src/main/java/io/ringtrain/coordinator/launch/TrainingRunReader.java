@@ -134,8 +134,13 @@ public final class TrainingRunReader {
     private static Workers workers(SpecFields w, String image) {
         int replicas = w.smallInteger("replicas", DEFAULT_WORKERS);
         require(replicas >= 1, w.path("replicas") + " must be at least 1, got " + replicas);
-        int min = w.smallInteger("min", replicas);
-        int max = w.smallInteger("max", Math.max(replicas, min));
+        // Unset, min and max follow replicas (a fixed world size), within whichever of the two is set.
+        boolean hasMin = w.has("min");
+        boolean hasMax = w.has("max");
+        int givenMin = w.smallInteger("min", replicas);
+        int givenMax = w.smallInteger("max", replicas);
+        int min = hasMin ? givenMin : hasMax ? Math.min(replicas, givenMax) : replicas;
+        int max = hasMax ? givenMax : Math.max(replicas, min);
         require(min >= 1, w.path("min") + " must be at least 1, got " + min);
         require(min <= max, w.path("min") + " (" + min + ") is greater than " + w.path("max") + " (" + max + ")");
         require(replicas >= min && replicas <= max, w.path("replicas") + " (" + replicas + ") must be between " + w.path("min")
@@ -204,8 +209,12 @@ public final class TrainingRunReader {
         require(every >= 0, c.path("every") + " must be 0 (never) or more, got " + every);
         int keep = c.smallInteger("keep", DEFAULT_CHECKPOINT_KEEP);
         require(keep >= 1, c.path("keep") + " must be at least 1 (the newest valid checkpoint is always kept), got " + keep);
-        String resume = c.string("resume", DEFAULT_RESUME);
-        ResumeMode.parse(resume, c.path("resume"));
+        String resume;
+        try {
+            resume = ResumeMode.parse(c.string("resume", DEFAULT_RESUME), c.path("resume")).flagValue();
+        } catch (IllegalArgumentException e) {
+            throw new RunSpecException(e.getMessage());
+        }
         SpecFields s3 = c.object("s3");
         String secret = s3.string("secret", "");
         if (!secret.isEmpty()) {
@@ -221,7 +230,7 @@ public final class TrainingRunReader {
         require(!region.isEmpty(), s3.path("region") + " must not be empty (e.g. us-east-1)");
         s3.done();
         c.done();
-        return new Checkpoints(uri, every, keep, ResumeMode.parse(resume, c.path("resume")).flagValue(), new S3(secret, endpoint, region));
+        return new Checkpoints(uri, every, keep, resume, new S3(secret, endpoint, region));
     }
 
     private static DataPlane dataPlane(SpecFields d) {
