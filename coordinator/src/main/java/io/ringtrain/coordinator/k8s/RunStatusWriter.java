@@ -38,9 +38,11 @@ public final class RunStatusWriter implements Consumer<RunEvent>, AutoCloseable 
     private final AtomicBoolean changed = new AtomicBoolean(true);
     private final AtomicBoolean warned = new AtomicBoolean();
     private final ScheduledExecutorService timer;
+    private final boolean ownsClient;
 
-    private RunStatusWriter(KubernetesClient client, String run, String namespace, RunStatus start, Duration interval) {
+    private RunStatusWriter(KubernetesClient client, boolean ownsClient, String run, String namespace, RunStatus start, Duration interval) {
         this.client = client;
+        this.ownsClient = ownsClient;
         this.run = run;
         this.namespace = namespace;
         this.status = new AtomicReference<>(start);
@@ -70,10 +72,15 @@ public final class RunStatusWriter implements Consumer<RunEvent>, AutoCloseable 
     public record Plan(String run, String namespace, Duration interval) {
         /** Connects with the pod's service account, reads what was recorded before and starts recording. */
         public RunStatusWriter start(long totalSteps) {
-            return start(new KubernetesClientBuilder().build(), totalSteps);
+            return start(new KubernetesClientBuilder().build(), true, totalSteps);
         }
 
+        /** With {@code client}, which stays open after {@link #close()}. */
         public RunStatusWriter start(KubernetesClient client, long totalSteps) {
+            return start(client, false, totalSteps);
+        }
+
+        private RunStatusWriter start(KubernetesClient client, boolean owns, long totalSteps) {
             String ns = namespace.isEmpty() ? client.getNamespace() : namespace;
             if (ns == null) {
                 throw new IllegalArgumentException("ringtrain.coordinator.kubernetes-run: no namespace (not in a pod, and no kubeconfig"
@@ -87,7 +94,7 @@ public final class RunStatusWriter implements Consumer<RunEvent>, AutoCloseable 
                 log.warn("cannot read the run's status ConfigMap {}/{} ({}); recording from scratch", ns, RunNames.status(run), e.getMessage());
             }
             String pod = Optional.ofNullable(System.getenv("HOSTNAME")).orElse("coordinator");
-            return new RunStatusWriter(client, run, ns, before.starting(pod, totalSteps), interval);
+            return new RunStatusWriter(client, owns, run, ns, before.starting(pod, totalSteps), interval);
         }
     }
 
@@ -147,6 +154,8 @@ public final class RunStatusWriter implements Consumer<RunEvent>, AutoCloseable 
     @Override
     public void close() {
         timer.shutdownNow();
-        client.close();
+        if (ownsClient) {
+            client.close();
+        }
     }
 }
