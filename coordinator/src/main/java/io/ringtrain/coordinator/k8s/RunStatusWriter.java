@@ -140,8 +140,7 @@ public final class RunStatusWriter implements Consumer<RunEvent>, AutoCloseable 
         if (RunStatus.SUCCEEDED.equals(last.phase())) {
             for (String set : java.util.List.of(RunNames.workers(run), RunNames.coordinator(run))) {
                 try {
-                    client.apps().statefulSets().inNamespace(namespace).withName(set)
-                            .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":0}}");
+                    client.apps().statefulSets().inNamespace(namespace).withName(set).scale(0);
                     log.info("run {} finished: scaled StatefulSet {} to 0", run, set);
                 } catch (KubernetesClientException e) {
                     log.warn("run {} finished but StatefulSet {} could not be scaled to 0 ({}): its pods will restart and stop at once",

@@ -4,8 +4,6 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.ringtrain.coordinator.k8s.RunNames;
 import io.ringtrain.coordinator.k8s.RunStatus;
 import java.time.Instant;
@@ -74,8 +72,7 @@ public final class LaunchedRuns {
     public void stop(String name) {
         for (String set : List.of(RunNames.workers(name), RunNames.coordinator(name))) {
             if (client.apps().statefulSets().inNamespace(namespace).withName(set).get() != null) {
-                client.apps().statefulSets().inNamespace(namespace).withName(set)
-                        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"replicas\":0}}");
+                client.apps().statefulSets().inNamespace(namespace).withName(set).scale(0);
             }
         }
     }

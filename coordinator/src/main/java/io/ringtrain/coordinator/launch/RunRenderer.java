@@ -71,7 +71,8 @@ public final class RunRenderer {
 
     /**
      * Pods: discovery and the pod watch read them. The run's status ConfigMap: the coordinator records the run there.
-     * Its StatefulSets: the coordinator scales them to 0 when the run has finished, so nothing trains it again.
+     * Its StatefulSets' scale (not the StatefulSets, whose pod template says what runs with this account): the
+     * coordinator scales them to 0 when the run has finished, so nothing trains it again.
      */
     private static HasMetadata role(TrainingRun run, String namespace) {
         String name = run.name();
@@ -79,8 +80,8 @@ public final class RunRenderer {
                 .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("pods").withVerbs("get", "watch", "list").build())
                 .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps").withResourceNames(RunNames.status(name))
                         .withVerbs("get", "patch").build())
-                .addToRules(new PolicyRuleBuilder().withApiGroups("apps").withResources("statefulsets")
-                        .withResourceNames(RunNames.coordinator(name), RunNames.workers(name)).withVerbs("get", "patch").build())
+                .addToRules(new PolicyRuleBuilder().withApiGroups("apps").withResources("statefulsets/scale")
+                        .withResourceNames(RunNames.coordinator(name), RunNames.workers(name)).withVerbs("get", "update").build())
                 .build();
     }
 
