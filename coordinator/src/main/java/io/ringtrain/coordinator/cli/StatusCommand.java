@@ -16,6 +16,8 @@ import picocli.CommandLine.ParentCommand;
                 "--watch prints a line whenever it changes, until the run succeeds (exit 0) or fails (exit 1)."})
 final class StatusCommand implements Callable<Integer> {
 
+    private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
+
     @ParentCommand
     RingtrainCli cli;
 
@@ -36,33 +38,40 @@ final class StatusCommand implements Callable<Integer> {
     Duration timeout;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() {
         RunOptions.require(!poll.isNegative() && !poll.isZero(), "--poll must be positive, got " + poll);
-        LaunchedRuns.Run run = RunCommands.withRuns(k8s, "read run " + name, (runs, ns) -> RunCommands.require(runs, name, ns));
-        if (!watch) {
-            cli.out.print(RunViews.detail(run, Instant.now()));
-            cli.out.flush();
-            return RingtrainCli.EXIT_OK;
-        }
-        long deadline = timeout.isZero() ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
-        String last = "";
-        while (true) {
-            RunStatus s = run.status();
-            String line = RunViews.line(s, run.desiredWorkers());
-            if (!line.equals(last)) {
-                cli.out.println(java.time.LocalTime.now().withNano(0) + "  " + line);
+        return RunCommands.withRuns(k8s, "read run " + name, (runs, namespace) -> {
+            LaunchedRuns.Run run = RunCommands.require(runs, name, namespace);
+            if (!watch) {
+                cli.out.print(RunViews.detail(run, Instant.now()));
                 cli.out.flush();
-                last = line;
+                return RingtrainCli.EXIT_OK;
             }
-            if (s.finished()) {
-                return RunStatus.SUCCEEDED.equals(s.phase()) ? RingtrainCli.EXIT_OK : RingtrainCli.EXIT_FAILED;
+            long deadline = timeout.isZero() ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+            String last = "";
+            while (true) {
+                RunStatus s = run.status();
+                String line = RunViews.line(s, run.desiredWorkers());
+                if (!line.equals(last)) {
+                    cli.out.println(java.time.LocalTime.now().format(CLOCK) + "  " + line);
+                    cli.out.flush();
+                    last = line;
+                }
+                if (s.finished()) {
+                    return RunStatus.SUCCEEDED.equals(s.phase()) ? RingtrainCli.EXIT_OK : RingtrainCli.EXIT_FAILED;
+                }
+                if (System.nanoTime() > deadline) {
+                    cli.err.println("status: run " + name + " is still " + RunViews.phase(s) + " after " + timeout);
+                    return RingtrainCli.EXIT_FAILED;
+                }
+                try {
+                    Thread.sleep(poll.toMillis()); // a poll interval, not synchronisation: the status changes on the server
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return RingtrainCli.EXIT_INTERRUPTED;
+                }
+                run = RunCommands.require(runs, name, namespace);
             }
-            if (System.nanoTime() > deadline) {
-                cli.err.println("status: run " + name + " is still " + RunViews.phase(s) + " after " + timeout);
-                return RingtrainCli.EXIT_FAILED;
-            }
-            Thread.sleep(poll.toMillis()); // a poll interval, not synchronisation: the status changes on the server
-            run = RunCommands.withRuns(k8s, "read run " + name, (runs, ns) -> RunCommands.require(runs, name, ns));
-        }
+        });
     }
 }

@@ -32,11 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
  * `ringtrain launch` on an emulated cluster: fabric8's mock API server (HTTPS, CRUD) plus {@link PodRunner}, which plays
  * the StatefulSet controller and the kubelet by starting every pod of the StatefulSets launch created as a local process
  * with an address of its own. A 1-coordinator + 3-worker run of the toy model finds itself through Pekko's Kubernetes
- * API discovery, trains to the end with checkpoints in a real S3 server (credentials from the run's Secret),
- * `ringtrain status` follows it, the coordinator scales the finished run down, and `ringtrain delete` removes every
- * object and the checkpoints. The transcript is printed.
+ * API discovery, trains to the end with checkpoints in a real S3 server (credentials from the run's Secret), loses a
+ * worker whose pod is deleted mid-run and takes the pod the runner creates again back in, `ringtrain status` follows
+ * it, the coordinator scales the finished run down, and `ringtrain delete` removes every object and the checkpoints.
+ * The transcript is printed.
  */
-@Timeout(150)
+@Timeout(240)
 class LaunchEndToEndTest {
 
     static final String NS = "training";
@@ -46,17 +47,25 @@ class LaunchEndToEndTest {
     Path dir;
 
     private final StringBuilder transcript = new StringBuilder();
+    private boolean passed;
 
     @Test
     void aLaunchedRunBootstrapsThroughTheApiTrainsToTheEndIsFollowedAndDeleted() throws Exception {
         long start = System.nanoTime();
         try (S3ProxyServer s3 = S3ProxyServer.start(BUCKET); EmulatedApiServer server = EmulatedApiServer.start();
-             PodRunner runner = PodRunner.start(server, NS, Files.createDirectories(dir.resolve("pods")))) {
+             PodRunner runner = PodRunner.start(server, NS, Files.createDirectories(dir.resolve("pods")));
+             AutoCloseable report = () -> {
+                 transcript.append("\n-- emulated kubelet --\n").append(String.join("\n", runner.events())).append('\n');
+                 if (!passed) {
+                     transcript.append(runner.allLogs());
+                 }
+             }) {
             KubernetesClient client = server.client();
             client.secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata().withName("s3-credentials").endMetadata()
                     .withData(Map.of("AWS_ACCESS_KEY_ID", b64(S3ProxyServer.IDENTITY), "AWS_SECRET_ACCESS_KEY", b64(S3ProxyServer.SECRET)))
                     .build()).create();
             Path kubeconfig = server.kubeconfig(dir, NS);
+            stamp("S3, API server and runner up after", start);
             Path spec = Files.writeString(dir.resolve("e2e.yaml"), """
                     apiVersion: ringtrain.io/v1alpha1
                     kind: TrainingRun
@@ -66,7 +75,7 @@ class LaunchEndToEndTest {
                       image: ringtrain:test
                       model: toy
                       modelOptions: {step-millis: 40}
-                      steps: 80
+                      steps: 200
                       globalBatch: 12
                       workers: {replicas: 3, resources: {cpu: 1, memory: 1280Mi}}
                       coordinator: {resources: {cpu: 250m, memory: 768Mi}}
@@ -81,16 +90,27 @@ class LaunchEndToEndTest {
             RunStatus running = awaitStatus(client, s -> s.phase().equals(RunStatus.RUNNING) || s.finished(), 90);
             stamp("running after", start);
             assertEquals(3, running.workers(), "the ring holds all three workers: " + running);
-            assertEquals(0, cli("logs", "e2e", "--kubeconfig", kubeconfig.toString()));
+
+            // A worker's pod is deleted mid-run: its worker leaves at a step boundary, the run (min 3) pauses, the
+            // runner creates the pod again as the StatefulSet controller would, and the new worker joins the ring.
+            transcript.append("$ kubectl delete pod e2e-worker-1   (at step ").append(running.step()).append(")\n");
+            client.pods().inNamespace(NS).withName("e2e-worker-1").delete();
 
             assertEquals(0, cli("status", "e2e", "--watch", "--poll", "500ms", "--timeout", "90s", "--kubeconfig", kubeconfig.toString()));
             stamp("succeeded after", start);
             RunStatus done = awaitStatus(client, RunStatus::finished, 10);
             assertEquals(RunStatus.SUCCEEDED, done.phase(), done.message());
-            assertEquals(80, done.step());
-            assertEquals(80, done.lastCheckpoint());
+            assertEquals(200, done.step());
+            assertEquals(200, done.lastCheckpoint());
+            assertTrue(done.message().startsWith("finished 200 steps with 3 workers"), done.message());
             List<String> keys = s3.keys(BUCKET, "runs/e2e/");
-            assertTrue(keys.contains("runs/e2e/step-000000000080/MANIFEST"), "the last checkpoint is in the store: " + keys);
+            assertTrue(keys.contains("runs/e2e/step-000000000200/MANIFEST"), "the last checkpoint is in the store: " + keys);
+            assertEquals(0, cli("logs", "e2e", "--kubeconfig", kubeconfig.toString()));
+            String log = transcript.substring(transcript.lastIndexOf("$ ringtrain logs e2e"));
+            assertTrue(log.contains("waiting for workers: 2 live, min 3"), "the run paused without the deleted worker");
+            assertEquals(2, count(log, "worker e2e-worker-1 registered"), "the new e2e-worker-1 joined the run");
+            assertEquals(2, count(String.join("\n", runner.events()), "started pod e2e-worker-1 at "), runner.events().toString());
+            stamp("checked after", start);
 
             // The coordinator scaled the finished run to 0: the runner stops every pod and starts none again.
             client.pods().inNamespace(NS).withLabel(RunNames.INSTANCE, "e2e").informOnCondition(List::isEmpty).get(60, TimeUnit.SECONDS);
@@ -103,7 +123,7 @@ class LaunchEndToEndTest {
             assertEquals(List.of(), client.configMaps().inNamespace(NS).withLabel(RunNames.INSTANCE, "e2e").list().getItems());
             assertEquals(List.of(), client.apps().statefulSets().inNamespace(NS).withLabel(RunNames.INSTANCE, "e2e").list().getItems());
             stamp("deleted after", start);
-            transcript.append("\n-- emulated kubelet --\n").append(String.join("\n", runner.events())).append('\n');
+            passed = true;
         } finally {
             System.out.println("launch -> status -> delete on the emulated cluster:\n" + transcript);
         }
@@ -132,6 +152,14 @@ class LaunchEndToEndTest {
 
     private void stamp(String what, long start) {
         transcript.append(String.format("[%s %.1f s]%n", what, (System.nanoTime() - start) / 1e9));
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     private static String b64(String s) {

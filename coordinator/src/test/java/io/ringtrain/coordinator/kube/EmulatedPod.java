@@ -98,10 +98,11 @@ final class EmulatedPod {
         env.put("KUBERNETES_SERVICE_PORT", Integer.toString(server.port()));
         env.put("HOME", System.getProperty("user.home"));
         env.put("PATH", System.getenv("PATH"));
-        // The image's entrypoint, `java -jar /opt/ringtrain/ringtrain.jar` (whose manifest adds the export), from this class path.
+        // The image's entrypoint, `java -jar /opt/ringtrain/ringtrain.jar` (whose manifest adds the export), from this
+        // class path; small JVMs (serial GC, C1 only), as the build machine has two cores for all the pods.
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                RingtrainCli.class.getName()));
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), RingtrainCli.class.getName()));
         for (String arg : container().getArgs()) {
             command.add(expand(arg, env));
         }

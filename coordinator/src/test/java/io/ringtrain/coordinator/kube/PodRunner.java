@@ -56,7 +56,13 @@ public final class PodRunner implements AutoCloseable {
     private final Map<EmulatedPod, Instant> stopping = new ConcurrentHashMap<>();
     private final Map<String, Boolean> ready = new HashMap<>();
     private final Map<String, String> logs = new ConcurrentHashMap<>();
-    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final List<String> events = new CopyOnWriteArrayList<>() {
+        @Override
+        public boolean add(String event) {
+            return super.add(String.format("%5.1f s  %s", (System.nanoTime() - started) / 1e9, event));
+        }
+    };
+    private final long started = System.nanoTime();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "emulated-kubelet");
@@ -83,6 +89,15 @@ public final class PodRunner implements AutoCloseable {
     /** What the runner did, in order ("started pod r-worker-0 at 127.77.3.11"), for the test's transcript. */
     public List<String> events() {
         return List.copyOf(events);
+    }
+
+    /** Every pod's log (the current or last incarnation's), for a failed test's report. */
+    public String allLogs() {
+        StringBuilder out = new StringBuilder();
+        Map<String, String> all = new java.util.TreeMap<>(logs);
+        pods.forEach((name, pod) -> all.put(name, pod.logText()));
+        all.forEach((name, log) -> out.append("---- ").append(name).append(" ----\n").append(log));
+        return out.toString();
     }
 
     /** The process now running as {@code pod}, if any. */
@@ -133,6 +148,7 @@ public final class PodRunner implements AutoCloseable {
         stopping.forEach((pod, deadline) -> {
             if (!pod.running()) {
                 stopping.remove(pod);
+                logs.put(pod.name, pod.logText());
                 events.add("pod " + pod.name + " stopped");
             } else if (Instant.now().isAfter(deadline)) {
                 pod.kill();
@@ -169,7 +185,6 @@ public final class PodRunner implements AutoCloseable {
 
     private void stop(EmulatedPod pod, String why) {
         pods.remove(pod.name);
-        logs.put(pod.name, pod.logText());
         pod.terminate();
         stopping.put(pod, Instant.now().plusSeconds(pod.gracePeriodSeconds()));
         ready.remove(pod.name);
