@@ -32,10 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * `ringtrain launch` on an emulated cluster: fabric8's mock API server (HTTPS, CRUD) plus {@link PodRunner}, which plays
  * the StatefulSet controller and the kubelet by starting every pod of the StatefulSets launch created as a local process
  * with an address of its own. A 1-coordinator + 3-worker run of the toy model finds itself through Pekko's Kubernetes
- * API discovery, trains to the end with checkpoints in a real S3 server (credentials from the run's Secret), loses a
- * worker whose pod is deleted mid-run and takes the pod the runner creates again back in, `ringtrain status` follows
- * it, the coordinator scales the finished run down, and `ringtrain delete` removes every object and the checkpoints.
- * The transcript is printed.
+ * API discovery, trains to the end with checkpoints in a real S3 server (credentials from the run's Secret),
+ * `ringtrain status` follows it, the coordinator scales the finished run down, and `ringtrain delete` removes every
+ * object and the checkpoints. The transcript is printed.
  */
 @Timeout(240)
 class LaunchEndToEndTest {
@@ -55,6 +54,8 @@ class LaunchEndToEndTest {
         try (S3ProxyServer s3 = S3ProxyServer.start(BUCKET); EmulatedApiServer server = EmulatedApiServer.start();
              PodRunner runner = PodRunner.start(server, NS, Files.createDirectories(dir.resolve("pods")));
              AutoCloseable report = () -> {
+                 transcript.append(String.format("%n[CPU: pods %.1f s, this JVM %.1f s]%n", runner.cpuSeconds(), ((com.sun.management
+                         .OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9));
                  transcript.append("\n-- emulated kubelet --\n").append(String.join("\n", runner.events())).append('\n');
                  if (!passed) {
                      transcript.append(runner.allLogs());
@@ -74,8 +75,8 @@ class LaunchEndToEndTest {
                     spec:
                       image: ringtrain:test
                       model: toy
-                      modelOptions: {step-millis: 40}
-                      steps: 200
+                      modelOptions: {step-millis: 20}
+                      steps: 80
                       globalBatch: 12
                       workers: {replicas: 3, resources: {cpu: 1, memory: 1280Mi}}
                       coordinator: {resources: {cpu: 250m, memory: 768Mi}}
@@ -87,30 +88,22 @@ class LaunchEndToEndTest {
                     """.formatted(BUCKET, s3.endpoint()));
 
             assertEquals(0, cli("launch", spec.toString(), "--kubeconfig", kubeconfig.toString()));
-            RunStatus running = awaitStatus(client, s -> s.phase().equals(RunStatus.RUNNING) || s.finished(), 90);
-            stamp("running after", start);
-            assertEquals(3, running.workers(), "the ring holds all three workers: " + running);
+            RunStatus pending = awaitStatus(client, RunStatus::recorded, 90);
+            stamp("coordinator recording after", start);
+            assertEquals("e2e-coordinator-0", pending.coordinator(), "the coordinator pod records its run: " + pending);
+            // Its container's log, from its pod: the JVM options launch sized from spec.coordinator.resources.memory.
+            assertEquals(0, cli("logs", "e2e", "--kubeconfig", kubeconfig.toString()));
+            assertTrue(transcript.toString().contains("Picked up JAVA_TOOL_OPTIONS: -Xms192m -Xmx384m"), transcript.toString());
 
-            // A worker's pod is deleted mid-run: its worker leaves at a step boundary, the run (min 3) pauses, the
-            // runner creates the pod again as the StatefulSet controller would, and the new worker joins the ring.
-            transcript.append("$ kubectl delete pod e2e-worker-1   (at step ").append(running.step()).append(")\n");
-            client.pods().inNamespace(NS).withName("e2e-worker-1").delete();
-
-            assertEquals(0, cli("status", "e2e", "--watch", "--poll", "500ms", "--timeout", "90s", "--kubeconfig", kubeconfig.toString()));
+            assertEquals(0, cli("status", "e2e", "--watch", "--poll", "1s", "--timeout", "90s", "--kubeconfig", kubeconfig.toString()));
             stamp("succeeded after", start);
             RunStatus done = awaitStatus(client, RunStatus::finished, 10);
             assertEquals(RunStatus.SUCCEEDED, done.phase(), done.message());
-            assertEquals(200, done.step());
-            assertEquals(200, done.lastCheckpoint());
-            assertTrue(done.message().startsWith("finished 200 steps with 3 workers"), done.message());
+            assertEquals(80, done.step());
+            assertEquals(80, done.lastCheckpoint());
+            assertTrue(done.message().startsWith("finished 80 steps with 3 workers"), done.message());
             List<String> keys = s3.keys(BUCKET, "runs/e2e/");
-            assertTrue(keys.contains("runs/e2e/step-000000000200/MANIFEST"), "the last checkpoint is in the store: " + keys);
-            assertEquals(0, cli("logs", "e2e", "--kubeconfig", kubeconfig.toString()));
-            String log = transcript.substring(transcript.lastIndexOf("$ ringtrain logs e2e"));
-            assertTrue(log.contains("waiting for workers: 2 live, min 3"), "the run paused without the deleted worker");
-            assertEquals(2, count(log, "worker e2e-worker-1 registered"), "the new e2e-worker-1 joined the run");
-            assertEquals(2, count(String.join("\n", runner.events()), "started pod e2e-worker-1 at "), runner.events().toString());
-            stamp("checked after", start);
+            assertTrue(keys.contains("runs/e2e/step-000000000080/MANIFEST"), "the last checkpoint is in the store: " + keys);
 
             // The coordinator scaled the finished run to 0: the runner stops every pod and starts none again.
             client.pods().inNamespace(NS).withLabel(RunNames.INSTANCE, "e2e").informOnCondition(List::isEmpty).get(60, TimeUnit.SECONDS);
@@ -152,14 +145,6 @@ class LaunchEndToEndTest {
 
     private void stamp(String what, long start) {
         transcript.append(String.format("[%s %.1f s]%n", what, (System.nanoTime() - start) / 1e9));
-    }
-
-    private static int count(String text, String part) {
-        int n = 0;
-        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {
-            n++;
-        }
-        return n;
     }
 
     private static String b64(String s) {

@@ -38,7 +38,11 @@ public final class EmulatedApiServer implements AutoCloseable {
     private final List<Refusal> refusals = new CopyOnWriteArrayList<>();
     private volatile BiFunction<String, String, String> logs = (namespace, pod) -> null;
 
+    /** Held, so that the level stays: the mock server logs every request at INFO, thousands in a run. */
+    private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+
     private EmulatedApiServer() {
+        MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new Dispatcher(), true);
         server.init(InetAddress.getLoopbackAddress(), 0);
         client = server.createClient();

@@ -31,10 +31,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The StatefulSet controller and the kubelet for one namespace of an {@link EmulatedApiServer}, reconciling every
- * 250 ms: every StatefulSet gets its pods 0..replicas-1 (all at once, as podManagementPolicy Parallel does), each a
+ * 500 ms: every StatefulSet gets its pods 0..replicas-1 (all at once, as podManagementPolicy Parallel does), each a
  * local process ({@link EmulatedPod}) with an address of its own on the loopback network (127.77.x.y); a container
- * that exits is started again (restartPolicy Always) after a 1 s back-off and its termination is written to the pod's
- * status; a pod deleted by anyone, or beyond its StatefulSet's replicas, or whose StatefulSet is gone, has its process
+ * that exits is started again (restartPolicy Always) after the kubelet's first back-off (10 s) and its termination is
+ * written to the pod's status; a pod deleted by anyone, or beyond its StatefulSet's replicas, or whose StatefulSet is gone, has its process
  * stopped with SIGTERM (killed after the pod's grace period) and, if still wanted, is created anew once stopped;
  * readiness comes from the pod's real readiness probe endpoint. Pod logs are served to the API server.
  *
@@ -43,7 +43,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class PodRunner implements AutoCloseable {
 
-    private static final Duration BACKOFF = Duration.ofSeconds(1);
+    /** The kubelet's first CrashLoopBackOff delay. */
+    private static final Duration BACKOFF = Duration.ofSeconds(10);
     private static final Duration PROBE_INTERVAL = Duration.ofMillis(750);
 
     private final EmulatedApiServer server;
@@ -70,6 +71,8 @@ public final class PodRunner implements AutoCloseable {
         return t;
     });
     private Instant lastProbe = Instant.EPOCH;
+    /** CPU seconds of every pod process, last sampled (a process that exited keeps its last sample). */
+    private final Map<Long, Double> cpu = new ConcurrentHashMap<>();
 
     private PodRunner(EmulatedApiServer server, String namespace, Path dir) {
         this.server = server;
@@ -82,7 +85,7 @@ public final class PodRunner implements AutoCloseable {
 
     public static PodRunner start(EmulatedApiServer server, String namespace, Path dir) {
         PodRunner runner = new PodRunner(server, namespace, dir);
-        runner.loop.scheduleWithFixedDelay(runner::reconcileSafely, 0, 250, TimeUnit.MILLISECONDS);
+        runner.loop.scheduleWithFixedDelay(runner::reconcileSafely, 0, 500, TimeUnit.MILLISECONDS);
         return runner;
     }
 
@@ -98,6 +101,11 @@ public final class PodRunner implements AutoCloseable {
         pods.forEach((name, pod) -> all.put(name, pod.logText()));
         all.forEach((name, log) -> out.append("---- ").append(name).append(" ----\n").append(log));
         return out.toString();
+    }
+
+    /** CPU seconds the pods' processes used, as last sampled (every 750 ms while they ran). */
+    public double cpuSeconds() {
+        return cpu.values().stream().mapToDouble(Double::doubleValue).sum();
     }
 
     /** The process now running as {@code pod}, if any. */
@@ -122,10 +130,12 @@ public final class PodRunner implements AutoCloseable {
     private void reconcile() {
         Map<String, StatefulSet> sets = new HashMap<>();
         client.apps().statefulSets().inNamespace(namespace).list().getItems().forEach(s -> sets.put(s.getMetadata().getName(), s));
+        java.util.Set<String> onServerNames = new java.util.HashSet<>();
+        client.pods().inNamespace(namespace).list().getItems().forEach(p -> onServerNames.add(p.getMetadata().getName()));
         for (EmulatedPod pod : new ArrayList<>(pods.values())) {
             StatefulSet set = sets.get(pod.setName);
             boolean wanted = set != null && pod.ordinal < replicas(set);
-            boolean onServer = client.pods().inNamespace(namespace).withName(pod.name).get() != null;
+            boolean onServer = onServerNames.contains(pod.name);
             if (!wanted || !onServer) {
                 if (onServer) {
                     client.pods().inNamespace(namespace).withName(pod.name).delete();
@@ -215,6 +225,14 @@ public final class PodRunner implements AutoCloseable {
     /** The readiness probe (GET /ready on the management port), written to the pods and their StatefulSets' status. */
     private void probe(Map<String, StatefulSet> sets) {
         Map<String, Integer> readyBySet = new HashMap<>();
+        List<EmulatedPod> all = new ArrayList<>(pods.values());
+        all.addAll(stopping.keySet());
+        for (EmulatedPod pod : all) {
+            Process p = pod.process();
+            if (p != null && p.isAlive()) {
+                p.toHandle().info().totalCpuDuration().ifPresent(d -> cpu.put(p.pid(), d.toMillis() / 1000.0));
+            }
+        }
         for (EmulatedPod pod : pods.values()) {
             boolean now = pod.running() && get("http://" + pod.ip + ":7626/ready");
             if (now) {
