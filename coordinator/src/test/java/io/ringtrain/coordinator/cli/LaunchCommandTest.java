@@ -137,8 +137,9 @@ class LaunchCommandTest {
                 + " PodDisruptionBudget mlp-demo-worker (7 objects unchanged)"), cli.out());
         StatefulSet workers = client.apps().statefulSets().inNamespace(NS).withName("mlp-demo-worker").get();
         assertEquals(6, workers.getSpec().getReplicas());
-        assertTrue(client.apps().statefulSets().inNamespace(NS).withName("mlp-demo-coordinator").get().getSpec().getTemplate().getSpec()
-                .getContainers().get(0).getArgs().containsAll(List.of("--steps", "600")));
+        List<String> args = client.apps().statefulSets().inNamespace(NS).withName("mlp-demo-coordinator").get().getSpec().getTemplate()
+                .getSpec().getContainers().get(0).getArgs();
+        assertEquals("600", args.get(args.indexOf("--steps") + 1), args.toString());
     }
 
     @Test

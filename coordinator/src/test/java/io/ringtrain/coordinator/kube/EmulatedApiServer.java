@@ -16,14 +16,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiFunction;
 
 /**
  * fabric8's Kubernetes mock API server in CRUD mode over HTTPS, with what ringtrain needs of a real one and the mock
  * lacks: a Content-Type on its answers (Pekko's discovery insists on one), server-side apply (modelled: create when
- * absent, else a JSON merge patch of the applied object, so fields the manager stopped setting are not removed and no
- * conflicts are detected), and pod logs (from whoever plays the kubelet). Tests can make it refuse requests (403) and
+ * absent, else the applied object merged in as an RFC 7386 merge patch, lists replaced, so fields the manager
+ * stopped setting are not removed and no conflicts are detected; the mock's own merge appends to lists), and pod logs
+ * (from whoever plays the kubelet). Tests can make it refuse requests (403) and
  * count its writes.
  */
 public final class EmulatedApiServer implements AutoCloseable {
@@ -31,6 +33,9 @@ public final class EmulatedApiServer implements AutoCloseable {
     /** One request the server answers with {@code code} instead: method and a part of the path. */
     private record Refusal(String method, String pathPart, int code, String message) {
     }
+
+    private static final io.fabric8.kubernetes.client.utils.KubernetesSerialization JSON =
+            new io.fabric8.kubernetes.client.utils.KubernetesSerialization();
 
     private final KubernetesMockServer server;
     private final KubernetesClient client;
@@ -156,9 +161,29 @@ public final class EmulatedApiServer implements AutoCloseable {
                         Headers.builder().add("Content-Type", "application/json").build(), body));
                 return created.setHeader("Content-Type", "application/json");
             }
-            MockResponse merged = super.handlePatch(new RecordedRequest("HTTP/1.1", HttpMethod.PATCH, bare,
-                    Headers.builder().add("Content-Type", "application/merge-patch+json").build(), body));
-            return merged.setResponseCode(merged.code() == 202 ? 200 : merged.code()).setHeader("Content-Type", "application/json");
+            Map<String, Object> live = JSON.unmarshal(super.handleGet(bare).getBody().readUtf8(), Map.class);
+            Map<String, Object> merged = mergePatch(live, JSON.unmarshal(new String(body.getBytes(), java.nio.charset.StandardCharsets.UTF_8),
+                    Map.class));
+            MockResponse updated = super.handleUpdate(new RecordedRequest("HTTP/1.1", HttpMethod.PUT, bare,
+                    Headers.builder().add("Content-Type", "application/json").build(), new Buffer(JSON.asJson(merged).getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8))));
+            return updated.setHeader("Content-Type", "application/json");
+        }
+
+        /** RFC 7386: objects merge key by key, null removes a key, anything else (lists too) replaces. */
+        @SuppressWarnings("unchecked")
+        private static Map<String, Object> mergePatch(Map<String, Object> target, Map<String, Object> patch) {
+            Map<String, Object> out = new java.util.LinkedHashMap<>(target);
+            patch.forEach((key, value) -> {
+                if (value == null) {
+                    out.remove(key);
+                } else if (value instanceof Map<?, ?> m && out.get(key) instanceof Map<?, ?> t) {
+                    out.put(key, mergePatch((Map<String, Object>) t, (Map<String, Object>) m));
+                } else {
+                    out.put(key, value);
+                }
+            });
+            return out;
         }
 
         private static MockResponse status(int code, String message) {
