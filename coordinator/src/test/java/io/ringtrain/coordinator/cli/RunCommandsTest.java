@@ -12,7 +12,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.ringtrain.coordinator.k8s.RunNames;
 import io.ringtrain.coordinator.k8s.RunStatus;
 import io.ringtrain.coordinator.kube.EmulatedApiServer;
-import java.nio.file.Files;
+import io.ringtrain.coordinator.launch.RunApplier;
+import io.ringtrain.coordinator.launch.TrainingRunReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,9 +46,11 @@ class RunCommandsTest {
         client.secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata().withName("store-credentials").endMetadata()
                 .withData(Map.of("AWS_ACCESS_KEY_ID", LaunchCommandTest.b64("id"), "AWS_SECRET_ACCESS_KEY", LaunchCommandTest.b64("s")))
                 .build()).create();
-        assertEquals(0, run("launch", Files.writeString(dir.resolve("a.yaml"), LaunchCommandTest.SPEC).toString()), cli.err());
-        assertEquals(0, run("launch", Files.writeString(dir.resolve("b.yaml"), LaunchCommandTest.SPEC.replace("mlp-demo", "other-run")
-                .replace("  model: mlp\n", "  model: mlp\n  workers: {replicas: 2}\n")).toString()), cli.err());
+        // Launched as `ringtrain launch` does (LaunchCommandTest runs the command itself), without a CLI client each.
+        RunApplier applier = new RunApplier(client, NS);
+        applier.apply(TrainingRunReader.parse(LaunchCommandTest.SPEC), false);
+        applier.apply(TrainingRunReader.parse(LaunchCommandTest.SPEC.replace("mlp-demo", "other-run")
+                .replace("  model: mlp\n", "  model: mlp\n  workers: {replicas: 2}\n")), false);
     }
 
     @AfterEach
