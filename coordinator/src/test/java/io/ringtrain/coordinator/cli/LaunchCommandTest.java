@@ -17,7 +17,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,14 +49,14 @@ class LaunchCommandTest {
     @TempDir
     Path dir;
 
-    private EmulatedApiServer server;
+    private static EmulatedApiServer server;
     private KubernetesClient client;
     private Path kubeconfig;
     private CliRunner cli;
 
     @BeforeEach
     void start() throws Exception {
-        server = EmulatedApiServer.start();
+        server.reset();
         client = server.client();
         kubeconfig = server.kubeconfig(dir, NS);
         client.secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata().withName("store-credentials").endMetadata()
@@ -63,8 +64,13 @@ class LaunchCommandTest {
         server.forgetWrites();
     }
 
-    @AfterEach
-    void stop() {
+    @BeforeAll
+    static void startServer() {
+        server = EmulatedApiServer.start();
+    }
+
+    @AfterAll
+    static void stopServer() {
         server.close();
     }
 

@@ -18,7 +18,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,14 +34,14 @@ class RunCommandsTest {
     @TempDir
     Path dir;
 
-    private EmulatedApiServer server;
+    private static EmulatedApiServer server;
     private KubernetesClient client;
     private Path kubeconfig;
     private CliRunner cli;
 
     @BeforeEach
     void twoRuns() throws Exception {
-        server = EmulatedApiServer.start();
+        server.reset();
         client = server.client();
         kubeconfig = server.kubeconfig(dir, NS);
         client.secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata().withName("store-credentials").endMetadata()
@@ -53,8 +54,13 @@ class RunCommandsTest {
                 .replace("  model: mlp\n", "  model: mlp\n  workers: {replicas: 2}\n")), false);
     }
 
-    @AfterEach
-    void stop() {
+    @BeforeAll
+    static void startServer() {
+        server = EmulatedApiServer.start();
+    }
+
+    @AfterAll
+    static void stopServer() {
         server.close();
     }
 

@@ -42,13 +42,14 @@ public final class EmulatedApiServer implements AutoCloseable {
     private final List<String> writes = new CopyOnWriteArrayList<>();
     private final List<Refusal> refusals = new CopyOnWriteArrayList<>();
     private volatile BiFunction<String, String, String> logs = (namespace, pod) -> null;
+    private final Dispatcher dispatcher = new Dispatcher();
 
     /** Held, so that the level stays: the mock server logs every request at INFO, thousands in a run. */
     private static final java.util.logging.Logger MOCK_LOG = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
     private EmulatedApiServer() {
         MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new Dispatcher(), true);
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, true);
         server.init(InetAddress.getLoopbackAddress(), 0);
         client = server.createClient();
     }
@@ -99,6 +100,14 @@ public final class EmulatedApiServer implements AutoCloseable {
     /** Every request but reads, as "METHOD path" (query left out), in order. */
     public List<String> writes() {
         return List.copyOf(writes);
+    }
+
+    /** Forgets every object, write, refusal and log source: as new, without the cost of a new server (TLS, a certificate). */
+    public void reset() {
+        dispatcher.reset();
+        writes.clear();
+        refusals.clear();
+        logs = (namespace, pod) -> null;
     }
 
     /** Forgets the writes so far (a test's own setup). */
