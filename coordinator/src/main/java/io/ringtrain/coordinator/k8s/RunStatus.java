@@ -76,7 +76,8 @@ public record RunStatus(String phase, String message, long step, long totalSteps
                     loss, lastCheckpoint, t.workerIdsByRank().size(), t.generation());
         }
         if (event instanceof RunEvent.CheckpointCommitted c) {
-            return with(phase, message, step, totalSteps, loss, Math.max(lastCheckpoint, c.step()), workers, generation);
+            // Progress reports lag by up to an interval; a committed checkpoint proves its step was done.
+            return with(phase, message, Math.max(step, c.step()), totalSteps, loss, Math.max(lastCheckpoint, c.step()), workers, generation);
         }
         if (event instanceof RunEvent.RunFinished f) {
             var r = f.result();

@@ -31,7 +31,7 @@ public final class S3ProxyServer implements AutoCloseable {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("S3Proxy did not start within 20 s: " + proxy.getState());
             }
-            Thread.onSpinWait();
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000); // Jetty's start has no callback to wait on
         }
         blobs.createContainer(bucket);
         return new S3ProxyServer(blobs, proxy);
