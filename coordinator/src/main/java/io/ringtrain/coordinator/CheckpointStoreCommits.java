@@ -15,15 +15,23 @@ import java.util.OptionalLong;
 public final class CheckpointStoreCommits implements CheckpointCommits, AutoCloseable {
 
     private final RunSettings run;
+    private final int keep;
     private Checkpoints checkpoints;
 
     public CheckpointStoreCommits(RunSettings run) {
+        this(run, Checkpoints.Context.DEFAULT_KEEP);
+    }
+
+    /** @param keep the newest this many valid checkpoints are kept (ringtrain.run.checkpoint-keep) */
+    public CheckpointStoreCommits(RunSettings run, int keep) {
         this.run = run;
+        this.keep = keep;
     }
 
     private synchronized Checkpoints checkpoints() {
         if (checkpoints == null) {
-            checkpoints = Checkpoints.open(run.checkpointStoreUri());
+            checkpoints = Checkpoints.open(io.ringtrain.checkpoint.CheckpointStore.open(run.checkpointStoreUri()),
+                    new Checkpoints.Context().keep(keep));
         }
         return checkpoints;
     }

@@ -4,6 +4,7 @@ import io.ringtrain.coordinator.CoordinatorContext;
 import io.ringtrain.coordinator.RunEvent;
 import io.ringtrain.coordinator.console.ConsoleProgress;
 import io.ringtrain.coordinator.console.SummaryReport;
+import io.ringtrain.coordinator.k8s.RunStatusWriter;
 import io.ringtrain.coordinator.k8s.WorkerPods;
 import io.ringtrain.coordinator.local.LocalRun;
 import io.ringtrain.coordinator.node.ClusterContext;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -58,9 +60,15 @@ final class CoordinatorCommand implements Callable<Integer> {
                 .resume(run.resumeMode()).conclude();
         ClusterContext clusterContext = cluster.toClusterContext(cli.config);
         Optional<WorkerPods.Plan> podWatch = WorkerPods.plan(cli.config, clusterContext);
+        Optional<RunStatusWriter.Plan> runStatus = RunStatusWriter.plan(cli.config, clusterContext);
         Path summary = summaryJson == null ? null : Preflight.outputFile(summaryJson, "--summary-json");
+        Optional<RunStatusWriter> status = runStatus.map(plan -> plan.start(settings.totalSteps()));
+        Consumer<RunEvent> listener = new ConsoleProgress(cli.out);
+        if (status.isPresent()) {
+            listener = listener.andThen(status.get());
+        }
         CoordinatorNode node = CoordinatorNode.start(cli.config, clusterContext, coordinator, settings, cli.commits.apply(settings),
-                new ConsoleProgress(cli.out));
+                listener);
         cli.out.println(LocalRun.coordinatorListening(settings.runId(), node.clusterAddress()));
         Optional<WorkerPods> pods = podWatch.map(plan -> plan.start(node::workerExited));
         if (parentPid != null) {
@@ -70,6 +78,10 @@ final class CoordinatorCommand implements Callable<Integer> {
         }
         RunEvent last = node.outcome().toCompletableFuture().get(); // bounded by the coordinator's own timeouts
         pods.ifPresent(WorkerPods::close);
+        status.ifPresent(s -> {
+            s.finish();
+            s.close();
+        });
         node.close(Duration.ofSeconds(20));
         if (last instanceof RunEvent.RunFinished finished) {
             SummaryReport.print(cli.out, settings, finished.result());

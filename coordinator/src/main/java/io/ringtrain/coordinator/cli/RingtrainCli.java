@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ringtrain", mixinStandardHelpOptions = true, versionProvider = RingtrainCli.Version.class,
         description = "Distributed data-parallel training on the JVM: a Pekko cluster of one coordinator and N workers.",
         subcommands = {LocalCommand.class, CoordinatorCommand.class, WorkerCommand.class, CheckpointCommand.class,
+                LaunchCommand.class, RunsCommand.class, StatusCommand.class, DeleteCommand.class, LogsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class RingtrainCli {
 
@@ -55,7 +56,9 @@ public final class RingtrainCli {
         }
         // Initialise logging before Pekko's threads start logging concurrently (SLF4J would warn about replayed events).
         org.slf4j.LoggerFactory.getILoggerFactory();
-        RingtrainCli cli = new RingtrainCli(TrainingSessions.fromClassPath(), CheckpointStoreCommits::new, ConfigFactory.load());
+        Config config = ConfigFactory.load();
+        int keep = config.getInt("ringtrain.run.checkpoint-keep");
+        RingtrainCli cli = new RingtrainCli(TrainingSessions.fromClassPath(), run -> new CheckpointStoreCommits(run, keep), config);
         System.exit(cli.commandLine().execute(args));
     }
 

@@ -57,22 +57,27 @@ class ContainerArgsTest {
         assertEquals(POD_IP, cluster.host());
     }
 
+    /** What the spec says about the run arrives as the coordinator's flags, which it sends to every worker. */
     @ParameterizedTest
     @FieldSource("VARIANTS")
-    void theRunConfigMapReachesTheCoordinatorsFlags(String variant) {
+    void theSpecReachesTheCoordinatorsFlags(String variant) {
         RenderedRun run = RenderedRun.of(variant);
         StatefulSetPod pod = new StatefulSetPod(run, run.coordinator(), 0, POD_IP);
         ParsedCommand command = ParsedCommand.of(pod);
-        Map<String, String> runSettings = run.configMap("ringtrain-run").orElseThrow().getData();
+        var spec = KustomizeFiles.spec(variant.endsWith("gpu") ? KustomizeFiles.GPU_SPEC : KustomizeFiles.CPU_SPEC);
 
-        assertEquals(runSettings.get("RINGTRAIN_RUN_ID"), command.value("--run-id"));
-        assertEquals(Long.parseLong(runSettings.get("RINGTRAIN_STEPS")), command.<Long>value("--steps"));
-        assertEquals(runSettings.get("RINGTRAIN_CHECKPOINT_DIR"), command.value("--checkpoint-dir"));
+        assertEquals(spec.name(), command.value("--run-id"), "checkpoints go under the run's name");
+        assertEquals(spec.spec().steps(), command.<Long>value("--steps"));
+        assertEquals(spec.spec().globalBatch(), command.<Integer>value("--global-batch"));
+        assertEquals(spec.spec().model(), command.value("--model"));
+        assertEquals(spec.spec().checkpoints().uri(), command.value("--checkpoint-dir"));
         assertTrue(command.<String>value("--checkpoint-dir").startsWith("s3://"),
                 "pods lose their files when they go: checkpoints belong in object storage, not " + command.value("--checkpoint-dir"));
-        assertEquals(runSettings.get("RINGTRAIN_RESUME"), command.value("--resume"));
-        assertEquals(ResumeMode.AUTO, ResumeMode.parse(command.value("--resume"), "RINGTRAIN_RESUME"),
+        assertEquals(ResumeMode.AUTO, ResumeMode.parse(command.value("--resume"), "--resume"),
                 "a coordinator pod that Kubernetes starts again must neither start the run over nor train a finished one again");
+        assertEquals(spec.name(), pod.config().getString("ringtrain.coordinator.kubernetes-run.name"),
+                "the coordinator records the status of its own run");
+        assertEquals(spec.spec().checkpoints().keep(), pod.config().getInt("ringtrain.run.checkpoint-keep"));
 
         int min = command.value("--min-workers");
         int max = command.value("--max-workers");

@@ -81,7 +81,7 @@ class KubernetesDiscoveryTest {
                 .withLabels(Map.of("app", "other")).endMetadata().withNewStatus().withPhase("Running").withPodIP("10.244.9.99")
                 .endStatus().build()).create();
 
-        List<String> targets = lookUpFrom(new StatefulSetPod(run, run.workers(), 2, podIps.get("ringtrain-worker-2")));
+        List<String> targets = lookUpFrom(new StatefulSetPod(run, run.workers(), 2, podIps.get("mlp-demo-worker-2")));
 
         // use-raw-ip (the manifests' JAVA_TOOL_OPTIONS): contact points are pod IPs, not <ip>.<ns>.pod.cluster.local names.
         List<String> expected = new ArrayList<>();

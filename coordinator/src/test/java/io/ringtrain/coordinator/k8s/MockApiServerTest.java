@@ -63,14 +63,14 @@ class MockApiServerTest {
         assertEquals("Parallel", workers.getSpec().getPodManagementPolicy());
         assertEquals(1, client.apps().statefulSets().inNamespace(ns).withName(RenderedRun.COORDINATOR).get().getSpec().getReplicas());
 
-        Role role = client.rbac().roles().inNamespace(ns).withName("ringtrain-pod-reader").get();
+        Role role = client.rbac().roles().inNamespace(ns).withName("mlp-demo").get();
         assertEquals(List.of("get", "watch", "list"), role.getRules().get(0).getVerbs());
-        RoleBinding binding = client.rbac().roleBindings().inNamespace(ns).withName("ringtrain-pod-reader").get();
+        RoleBinding binding = client.rbac().roleBindings().inNamespace(ns).withName("mlp-demo").get();
         assertEquals(ns, binding.getSubjects().get(0).getNamespace());
         assertNotNull(client.serviceAccounts().inNamespace(ns).withName(binding.getSubjects().get(0).getName()).get());
 
-        ConfigMap runSettings = client.configMaps().inNamespace(ns).withName("ringtrain-run").get();
-        assertEquals("300", runSettings.getData().get("RINGTRAIN_STEPS"));
+        ConfigMap runSpec = client.configMaps().inNamespace(ns).withName("mlp-demo").get();
+        assertTrue(runSpec.getData().get(RunNames.SPEC_KEY).contains("steps: 300"), "the run's spec travels with it");
         assertEquals("None", client.services().inNamespace(ns).withName(RenderedRun.WORKER).get().getSpec().getClusterIP());
     }
 
@@ -82,6 +82,9 @@ class MockApiServerTest {
         // Neighbours the selector must leave out: another app in the namespace, a ringtrain pod in another namespace.
         client.pods().inNamespace(run.namespace()).resource(new PodBuilder().withNewMetadata().withName("metrics-agent")
                 .withLabels(Map.of("app.kubernetes.io/part-of", "monitoring")).endMetadata().build()).create();
+        // Another ringtrain run in the same namespace: same app, another instance.
+        client.pods().inNamespace(run.namespace()).resource(new PodBuilder(pods.get(1)).editMetadata().withName("other-run-worker-0")
+                .addToLabels("app.kubernetes.io/instance", "other-run").endMetadata().build()).create();
         client.pods().inNamespace("other-team").resource(new PodBuilder(pods.get(0)).editMetadata().withNamespace("other-team").endMetadata().build()).create();
 
         StatefulSetPod anyPod = new StatefulSetPod(run, run.coordinator(), 0, "10.244.7.1");
@@ -90,8 +93,8 @@ class MockApiServerTest {
                 config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.service-name"));
         List<Pod> found = client.pods().inNamespace(run.namespace()).withLabelSelector(selector).list().getItems();
 
-        assertEquals(new TreeSet<>(List.of("ringtrain-coordinator-0", "ringtrain-worker-0", "ringtrain-worker-1", "ringtrain-worker-2",
-                "ringtrain-worker-3")), new TreeSet<>(found.stream().map(p -> p.getMetadata().getName()).toList()), "pods for " + selector);
+        assertEquals(new TreeSet<>(List.of("mlp-demo-coordinator-0", "mlp-demo-worker-0", "mlp-demo-worker-1", "mlp-demo-worker-2",
+                "mlp-demo-worker-3")), new TreeSet<>(found.stream().map(p -> p.getMetadata().getName()).toList()), "pods for " + selector);
         for (Pod pod : found) {
             assertEquals("Running", pod.getStatus().getPhase());
             assertNotNull(pod.getStatus().getPodIP(), "discovery needs each pod's IP");

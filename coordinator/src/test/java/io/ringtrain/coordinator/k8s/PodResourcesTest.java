@@ -174,11 +174,16 @@ class PodResourcesTest {
         }
     }
 
-    /** Both roles touch the checkpoint store: workers write shards, the coordinator writes manifests. */
+    /**
+     * Both roles touch the checkpoint store: workers write shards, the coordinator writes manifests. Credentials come from
+     * the Secret the spec names (required: launch checks that it exists first), never from a literal; the endpoint reaches
+     * the coordinator's --s3-endpoint, which it sends to the workers with the run.
+     */
     @ParameterizedTest
     @FieldSource("VARIANTS")
-    void storeCredentialsComeFromAnOptionalSecretAndTheEndpointFromAConfigMap(String variant) {
+    void storeCredentialsComeFromTheSpecsSecretAndTheEndpointFromTheSpec(String variant) {
         RenderedRun run = RenderedRun.of(variant);
+        var store = KustomizeFiles.spec(KustomizeFiles.CPU_SPEC).spec().checkpoints().s3();
         for (StatefulSet set : run.all(StatefulSet.class)) {
             Container container = RenderedRun.container(set);
             for (String key : List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")) {
@@ -187,12 +192,14 @@ class PodResourcesTest {
                 assertNotNull(var.getValueFrom(), key + " must come from a Secret, never a literal");
                 var ref = var.getValueFrom().getSecretKeyRef();
                 assertNotNull(ref, key + " must come from a Secret");
+                assertEquals(store.secret(), ref.getName());
                 assertEquals(key, ref.getKey());
-                assertEquals(Boolean.TRUE, ref.getOptional(), "without the Secret the SDK's default chain (IRSA, workload identity) applies");
+                assertEquals(Boolean.FALSE, ref.getOptional(), "a pod without its credentials must not start and fail later");
             }
             Map<String, String> env = new StatefulSetPod(run, set, 0, "10.244.0.2").environment();
-            assertTrue(env.containsKey("AWS_REGION"), set.getMetadata().getName() + " needs AWS_REGION from the ringtrain-s3 ConfigMap");
-            assertEquals(run.configMap("ringtrain-s3").orElseThrow().getData().get("AWS_ENDPOINT_URL"), env.get("AWS_ENDPOINT_URL"));
+            assertEquals(store.region(), env.get("AWS_REGION"), set.getMetadata().getName() + " needs AWS_REGION");
         }
+        ParsedCommand coordinator = ParsedCommand.of(new StatefulSetPod(run, run.coordinator(), 0, "10.244.0.2"));
+        assertEquals(store.endpoint(), coordinator.value("--s3-endpoint"));
     }
 }

@@ -24,17 +24,33 @@ class RbacTest {
     static final List<String> OVERLAYS = List.of("overlays/cpu", "overlays/gpu");
     private static final Set<String> DISCOVERY_VERBS = Set.of("get", "watch", "list");
 
+    /**
+     * Pods: discovery and the pod watch read them, nothing may change them. The run's own status ConfigMap and its own
+     * two StatefulSets' scale, by name: the coordinator records the run's status and scales the run down when it has
+     * finished; it may not change what the StatefulSets run.
+     */
     @ParameterizedTest
     @FieldSource("VARIANTS")
-    void theRoleGrantsGetWatchAndListOnPodsOnly(String variant) {
+    void theRoleGrantsReadingPodsAndChangingOnlyTheRunsOwnStatusAndStatefulSets(String variant) {
         RenderedRun run = RenderedRun.of(variant);
         assertEquals(1, run.roles().size());
         List<PolicyRule> rules = run.roles().get(0).getRules();
-        assertEquals(1, rules.size(), "one rule: read pods");
-        PolicyRule rule = rules.get(0);
-        assertEquals(List.of(""), rule.getApiGroups(), "pods are in the core API group \"\"");
-        assertEquals(List.of("pods"), rule.getResources());
-        assertEquals(DISCOVERY_VERBS, Set.copyOf(rule.getVerbs()), "discovery lists pods; nothing may change them");
+        assertEquals(3, rules.size(), "read pods; the status ConfigMap; the StatefulSets");
+        assertEquals(List.of(""), rules.get(0).getApiGroups(), "pods are in the core API group \"\"");
+        assertEquals(List.of("pods"), rules.get(0).getResources());
+        assertEquals(DISCOVERY_VERBS, Set.copyOf(rules.get(0).getVerbs()), "discovery lists pods; nothing may change them");
+        assertTrue(rules.get(0).getResourceNames().isEmpty(), "discovery lists the pods, whose names it does not know");
+
+        assertEquals(List.of("configmaps"), rules.get(1).getResources());
+        assertEquals(List.of(RunNames.status("mlp-demo")), rules.get(1).getResourceNames(), "its own status ConfigMap, nothing else");
+        assertEquals(Set.of("get", "patch"), Set.copyOf(rules.get(1).getVerbs()));
+
+        assertEquals(List.of("apps"), rules.get(2).getApiGroups());
+        assertEquals(List.of("statefulsets/scale"), rules.get(2).getResources(), "the scale only, not the pod template");
+        Set<String> sets = new java.util.TreeSet<>();
+        run.all(StatefulSet.class).forEach(set -> sets.add(set.getMetadata().getName()));
+        assertEquals(sets, Set.copyOf(rules.get(2).getResourceNames()), "the run's own StatefulSets, by name");
+        assertEquals(Set.of("get", "update"), Set.copyOf(rules.get(2).getVerbs()));
     }
 
     @ParameterizedTest

@@ -19,8 +19,8 @@ import java.util.Optional;
  */
 record RenderedRun(String variant, List<Map<String, Object>> documents, List<HasMetadata> objects) {
 
-    static final String COORDINATOR = "ringtrain-coordinator";
-    static final String WORKER = "ringtrain-worker";
+    static final String COORDINATOR = "mlp-demo-coordinator";
+    static final String WORKER = "mlp-demo-worker";
 
     /** Variants users apply, and the base they share. */
     static final List<String> VARIANTS = List.of("base", "overlays/cpu", "overlays/gpu");

@@ -18,12 +18,15 @@ import java.util.regex.Pattern;
  * Pod {@code ordinal} of a StatefulSet as the controller names and labels it and as the kubelet starts its
  * container: the environment (envFrom, then env, with downward-API fields and ConfigMap keys filled in)
  * and the args with {@code $(VAR)} references expanded (a reference to an undefined variable fails: the
- * kubelet would pass it on literally). The run creates no Secret: optional Secret references come out
- * unset, and a required one fails, as the pod would never start without it.
+ * kubelet would pass it on literally). The run creates no Secret; the one k8s/README.md tells users to create
+ * ({@link #USER_SECRETS}) is there, and a reference to any other fails unless optional, as the pod would never start.
  */
 record StatefulSetPod(RenderedRun run, StatefulSet set, int ordinal, String podIp) {
 
     static final String NODE_NAME = "node-1";
+    /** Secrets the user created before launching (k8s/README.md), by name, with their keys. */
+    static final Map<String, Map<String, String>> USER_SECRETS = Map.of("ringtrain-s3-credentials",
+            Map.of("AWS_ACCESS_KEY_ID", "test-access-key", "AWS_SECRET_ACCESS_KEY", "test-secret-key"));
     private static final Pattern LABEL_FIELD = Pattern.compile("metadata\\.(labels|annotations)\\['([^']+)'\\]");
 
     String name() {
@@ -128,9 +131,10 @@ record StatefulSetPod(RenderedRun run, StatefulSet set, int ordinal, String podI
         }
         if (from.getSecretKeyRef() != null) {
             var ref = from.getSecretKeyRef();
-            require(Boolean.TRUE.equals(ref.getOptional()),
-                    name + ": Secret " + ref.getName() + " key " + ref.getKey() + " is required but the run does not create it");
-            return null;
+            String value = USER_SECRETS.getOrDefault(ref.getName(), Map.of()).get(ref.getKey());
+            require(value != null || Boolean.TRUE.equals(ref.getOptional()),
+                    name + ": Secret " + ref.getName() + " key " + ref.getKey() + " is required but nobody creates it");
+            return value;
         }
         throw new AssertionError(name + ": this kind of valueFrom is not modelled by StatefulSetPod: " + from);
     }

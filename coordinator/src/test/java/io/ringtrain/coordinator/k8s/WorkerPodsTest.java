@@ -22,13 +22,13 @@ class WorkerPodsTest {
     @Test
     void onKubernetesTheCoordinatorWatchesItsOwnRunsWorkerContainersByDefaultAndLocallyNothing() {
         WorkerPods.Plan plan = WorkerPods.plan(config(""), KUBERNETES).orElseThrow();
-        assertEquals(Map.of("app.kubernetes.io/part-of", "ringtrain", "app.kubernetes.io/component", "worker"), plan.labels());
+        assertEquals(Map.of("app.kubernetes.io/instance", "ringtrain", "app.kubernetes.io/component", "worker"), plan.labels());
         assertEquals("worker", plan.container());
         assertEquals("", plan.namespace(), "the pod's own namespace");
         assertTrue(WorkerPods.plan(config(""), LOCAL).isEmpty(), "`ringtrain local` has its launcher for this");
 
         WorkerPods.Plan other = WorkerPods.plan(config("ringtrain.cluster.kubernetes.service-name = run-7"), KUBERNETES).orElseThrow();
-        assertEquals("run-7", other.labels().get("app.kubernetes.io/part-of"), "another run's name: another run's pods");
+        assertEquals("run-7", other.labels().get("app.kubernetes.io/instance"), "another run's name: another run's pods");
         assertTrue(WorkerPods.plan(config("ringtrain.coordinator.pod-watch.enabled = off"), KUBERNETES).isEmpty());
         assertTrue(WorkerPods.plan(config("ringtrain.coordinator.pod-watch.enabled = on"), LOCAL).isPresent());
     }
