@@ -128,14 +128,15 @@ public record Endpoint(String host, int port, int ipcStream, String hostId) {
         return new Endpoint(host, port, stream, id);
     }
 
-    /** The Aeron channel of a UDP publication to this endpoint. */
-    String udpChannel(int mtuLength, int termLength) {
-        return "aeron:udp?endpoint=" + hostForUri() + ":" + port + "|mtu=" + mtuLength + "|term-length=" + termLength;
+    /** The Aeron channel of a UDP publication to this endpoint, on the session the receiver subscribes to. */
+    String udpChannel(int mtuLength, int termLength, int sessionId) {
+        return "aeron:udp?endpoint=" + hostForUri() + ":" + port + "|mtu=" + mtuLength + "|term-length=" + termLength
+                + "|session-id=" + sessionId;
     }
 
-    /** The Aeron channel of an IPC publication to this endpoint (on the shared driver), on {@link #ipcStream}. */
-    static String ipcChannel(int mtuLength, int termLength) {
-        return "aeron:ipc?mtu=" + mtuLength + "|term-length=" + termLength;
+    /** The Aeron channel of an IPC publication to this endpoint (on the shared driver, stream {@link #ipcStream}). */
+    static String ipcChannel(int mtuLength, int termLength, int sessionId) {
+        return "aeron:ipc?mtu=" + mtuLength + "|term-length=" + termLength + "|session-id=" + sessionId;
     }
 
     String udpSubscriptionChannel() {
