@@ -77,7 +77,7 @@ public final class DirectoryStore implements CheckpointStore {
 
     @Override
     public String uri() {
-        return "file://" + root;
+        return new StoreUri(StoreUri.FILE, null, root.toString(), java.util.Map.of()).toString();
     }
 
     @Override
