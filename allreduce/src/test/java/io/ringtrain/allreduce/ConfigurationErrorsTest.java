@@ -1,5 +1,6 @@
 package io.ringtrain.allreduce;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -117,6 +118,10 @@ class ConfigurationErrorsTest {
                 "expected host:port");
         assertMessage(assertThrows(DataPlaneException.class, () -> new DataPlaneContext().endpoint("10.0.0.1:99999").conclude()),
                 "out of range");
+        // Found by SettingsFuzzTest: the host goes into Aeron channel URIs, where '|' starts a parameter of its own.
+        assertMessage(assertThrows(DataPlaneException.class, () -> Endpoint.parse("10.0.0.1|session-id=7:40100")),
+                "bad host '10.0.0.1|session-id=7'", "[fd00::7]:40100");
+        assertEquals("[fd00::7%eth0]:40100", Endpoint.parse("[fd00::7%eth0]:40100").toString());
         assertMessage(assertThrows(DataPlaneException.class,
                 () -> new DataPlaneContext().collectiveTimeout(Duration.ZERO).conclude()), "collective-timeout must be positive");
         assertMessage(assertThrows(DataPlaneException.class,
