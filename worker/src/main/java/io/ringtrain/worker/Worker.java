@@ -79,6 +79,12 @@ public final class Worker {
         public long generation() {
             return ring.generation();
         }
+
+        /** Without the wire message, which holds the run token in the clear (protobuf prints every field). */
+        @Override
+        public String toString() {
+            return "RingAssigned[" + ring + ", startStep=" + startStep + ", source=" + source + ", sourceRank=" + sourceRank + "]";
+        }
     }
 
     private record StartRequested(long generation) implements ForGeneration {
