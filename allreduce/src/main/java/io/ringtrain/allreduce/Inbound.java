@@ -40,7 +40,8 @@ final class Inbound implements ControlledFragmentHandler {
 
     /** A new image on this session: accepted if it comes from the peer; false when it must be rejected. */
     boolean onImage(Image image) {
-        if (accepted == null && fromPeer(image.sourceIdentity())) {
+        // A closed image is one whose going-away notice has not been handled yet: the peer's new one replaces it.
+        if ((accepted == null || accepted.isClosed()) && fromPeer(image.sourceIdentity())) {
             accepted = image;
             return true;
         }

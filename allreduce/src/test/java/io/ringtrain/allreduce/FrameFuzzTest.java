@@ -1,7 +1,6 @@
 package io.ringtrain.allreduce;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -9,7 +8,6 @@ import java.util.HashMap;
 import java.util.Map;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 
 /**
  * Frames come off the wire: any bytes are either refused with a reason or, if accepted, safe for a collective to
@@ -23,7 +21,7 @@ class FrameFuzzTest {
     static final long TOKEN = 0x0123_4567_89ab_cdefL;
     static final int GENERATION = 7;
     /** Descriptor -> wire bytes per element, for every combination some collective sends. */
-    private static final Map<Byte, Integer> SENT = new HashMap<>();
+    static final Map<Byte, Integer> SENT = new HashMap<>();
 
     static {
         for (CollectiveKind kind : CollectiveKind.values()) {
@@ -79,19 +77,5 @@ class FrameFuzzTest {
         int step = header.step();
         assertTrue(step >= 0 && step % HierarchicalAllReduce.PHASE_STEP < 2 * world && step / HierarchicalAllReduce.PHASE_STEP <= 2,
                 "step out of range: " + FrameText.of(header));
-    }
-
-    /** The other half of the oracle: whatever a collective sends is accepted. */
-    @Test
-    void everyDescriptorACollectiveSendsIsAccepted() {
-        for (Map.Entry<Byte, Integer> sent : SENT.entrySet()) {
-            assertEquals(sent.getValue(), FrameCheck.wireElementSize(sent.getKey()), "descriptor " + sent.getKey());
-            UnsafeBuffer frame = new UnsafeBuffer(new byte[FrameHeader.LENGTH + 3 * sent.getValue()]);
-            new FrameHeader().wrap(frame, 0).write(GENERATION, 1, FrameHeader.TYPE_DATA, sent.getKey(), 9, 2, 5, 3, 8);
-            assertNull(FrameCheck.check(header, frame, 0, frame.capacity(), TOKEN, TOKEN, GENERATION, 1, 3));
-        }
-        for (int d = 0; d < 256; d++) {
-            assertEquals(SENT.containsKey((byte) d), FrameCheck.wireElementSize((byte) d) != 0, "descriptor " + d);
-        }
     }
 }
