@@ -5,9 +5,11 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.exceptions.RegistrationException;
 import java.io.File;
+import java.net.InetAddress;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -23,7 +25,7 @@ import org.agrona.concurrent.IdleStrategy;
  *
  * <pre>{@code
  * try (DataPlane plane = DataPlane.launch(new DataPlaneContext().endpoint("10.0.0.7:40100"))) {
- *     Communicator ring = plane.join(1, rank, endpointsByRank);
+ *     Communicator ring = plane.join(1, rank, endpointsByRank, tokenFromTheCoordinator);
  *     ring.allReduce(gradients, 0, count, DataType.FLOAT32, ReduceOp.SUM).join();
  * }
  * }</pre>
@@ -39,11 +41,13 @@ public final class DataPlane implements AutoCloseable {
     private final boolean ownsDirectory;
     private final Thread removeDirectoryAtExit;
     private final ClientLoss clientLoss;
+    private final DropCounters drops;
     private volatile boolean closed;
 
     private DataPlane(DataPlaneContext ctx, DataPlaneAgent agent, DataPlaneThread runner, Endpoint endpoint, boolean ownsDirectory,
-                      ClientLoss clientLoss) {
+                      ClientLoss clientLoss, DropCounters drops) {
         this.ctx = ctx;
+        this.drops = drops;
         this.clientLoss = clientLoss;
         this.agent = agent;
         this.runner = runner;
@@ -73,6 +77,8 @@ public final class DataPlane implements AutoCloseable {
         ClientLoss errors = new ClientLoss(e -> LOG.log(System.Logger.Level.WARNING, "Aeron: " + e.getMessage(), e), ctx.peerTimeout());
         MediaDriver driver = null;
         Aeron aeron = null;
+        DropCounters drops = new DropCounters();
+        ReceiveGate gate = ctx.embeddedDriver() ? new ReceiveGate(drops) : null;
         try {
             if (ctx.embeddedDriver()) {
                 File dir = new File(ctx.aeronDirectoryName()).getAbsoluteFile();
@@ -82,7 +88,8 @@ public final class DataPlane implements AutoCloseable {
                 if (ctx.checkSharedMemory()) {
                     SharedMemoryBudget.check(ctx, 2, ctx.ranksOnHost());
                 }
-                MediaDriver.Context driverCtx = DriverSettings.embedded(ctx, errors);
+                MediaDriver.Context driverCtx = DriverSettings.embedded(ctx, errors)
+                        .receiveChannelEndpointSupplier(gate.endpointSupplier());
                 ctx.driverHook().accept(driverCtx);
                 driver = MediaDriver.launch(driverCtx);
             }
@@ -100,7 +107,7 @@ public final class DataPlane implements AutoCloseable {
             }
             aeron = Aeron.connect(clientContext);
             errors.watch(aeron);
-            DataPlaneAgent agent = new DataPlaneAgent(ctx, driverInvoker, aeron, driver);
+            DataPlaneAgent agent = new DataPlaneAgent(ctx, driverInvoker, aeron, driver, drops, gate);
             Endpoint endpoint = resolveEndpoint(ctx.parsedEndpoint(), agent.udpAddresses());
             if (!ctx.embeddedDriver()) {
                 // On a shared driver: listen on IPC too, on the stream given or (unique per host) the UDP port.
@@ -113,7 +120,7 @@ public final class DataPlane implements AutoCloseable {
                     ? new AdaptiveIdleStrategy(agent::isLatencyBound, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy();
             DataPlaneThread runner = new DataPlaneThread(agent, idle, errors, ctx.threadName());
             agent.wakeUp(runner.start());
-            return new DataPlane(ctx, agent, runner, endpoint, ctx.embeddedDriver(), errors);
+            return new DataPlane(ctx, agent, runner, endpoint, ctx.embeddedDriver(), errors, drops);
         } catch (RuntimeException e) {
             closeQuietly(aeron);
             closeQuietly(driver);
@@ -199,11 +206,13 @@ public final class DataPlane implements AutoCloseable {
         return await(result, 5_000, "reading counters");
     }
 
-    /** Frames dropped because they came from an older ring generation (or were too short to be ours). */
-    public long staleFramesDropped() {
-        CompletableFuture<Long> result = new CompletableFuture<>();
-        agent.execute(() -> result.complete(agent.staleFramesDropped()));
-        return await(result, 5_000, "reading counters");
+    /**
+     * What this rank's data plane refused since it started, by reason (every reason, zeros included): packets the
+     * media driver dropped for unexpected sessions or sources, images rejected, and frames that failed their checks.
+     * Any thread; for tests, logs and metrics.
+     */
+    public Map<DropReason, Long> dropped() {
+        return drops.snapshot();
     }
 
     /**
@@ -211,10 +220,18 @@ public final class DataPlane implements AutoCloseable {
      * communicator once every peer is connected and has said hello. Any previous generation is closed first.
      * Blocks for at most the connect timeout.
      *
+     * <p>Only the ring gets in: frames are accepted only on the sessions derived from {@code token}, only from each
+     * peer's endpoint address, and only carrying {@code token}; everything else is dropped and counted
+     * ({@link #dropped()}). Every rank of the generation must be given the same token, and no one else.
+     *
+     * @param token this generation's secret, made by the coordinator ({@link RunToken#random()})
      * @throws DataPlaneException when the ring cannot form in time or the ranks disagree; the message names the
      *                            peers that could not be reached.
      */
-    public Communicator join(int generation, int rank, List<String> endpointsByRank) {
+    public Communicator join(int generation, int rank, List<String> endpointsByRank, RunToken token) {
+        if (token == null) {
+            throw new DataPlaneException("joining ring generation " + generation + " needs the generation's run token");
+        }
         ensureOpen();
         lostBecause().ifPresent(why -> {
             throw new DataPlaneException("cannot form ring generation " + generation + ": " + why);
@@ -244,8 +261,9 @@ public final class DataPlane implements AutoCloseable {
         if (ctx.checkSharedMemory()) {
             SharedMemoryBudget.check(ctx, worldSize, ctx.ranksOnHost());
         }
+        InetAddress[][] sources = PeerAddresses.resolve(endpoints, rank, endpoint);
         CompletableFuture<RingState> formed = new CompletableFuture<>();
-        agent.execute(() -> agent.join(generation, rank, endpoints, formed));
+        agent.execute(() -> agent.join(generation, rank, endpoints, token, sources, formed));
         RingState ring = await(formed, ctx.connectTimeout().toMillis() + 5_000, "forming ring generation " + generation);
         return new Communicator(this, agent, ring);
     }

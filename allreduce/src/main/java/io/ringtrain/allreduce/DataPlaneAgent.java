@@ -3,19 +3,14 @@ package io.ringtrain.allreduce;
 import io.aeron.Aeron;
 import io.aeron.AeronCounters;
 import io.aeron.ExclusivePublication;
-import io.aeron.Image;
-import io.aeron.Subscription;
 import io.aeron.exceptions.RegistrationException;
-import io.aeron.logbuffer.ControlledFragmentHandler;
-import io.aeron.logbuffer.ControlledFragmentHandler.Action;
-import io.aeron.logbuffer.Header;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
-import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.IdleStrategy;
@@ -28,8 +23,7 @@ import org.agrona.concurrent.status.CountersReader;
  * conductor, commands from callers, the inbox, and the current ring. Every Aeron resource is touched on this
  * thread only, so none of it needs locks.
  */
-final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
-    private static final int FRAGMENT_LIMIT = 16;
+final class DataPlaneAgent implements Agent {
     private static final int COMMAND_LIMIT = 16;
     private static final int SUBMISSION_CAPACITY = 4096;
 
@@ -38,16 +32,11 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     private final AgentInvoker clientInvoker;
     private final Aeron aeron;
     private final AutoCloseable driver;
-    /** This rank's inbox for frames from other hosts (null for an IPC-only rank). */
-    private final Subscription udpInbox;
-    /** This rank's inbox for frames from ranks on its shared driver (null unless attached to one). */
-    private Subscription ipcInbox;
-    private final ControlledFragmentHandler fromIpc = (buffer, offset, length, header) -> onFragment(buffer, offset, length,
-            header, true);
+    private final Inbox inbox;
+    private final DropCounters drops;
     private final ManyToOneConcurrentLinkedQueue<Runnable> commands = new ManyToOneConcurrentLinkedQueue<>();
     /** Collectives from callers: an array queue, so submitting one allocates no queue node. */
     private final ManyToOneConcurrentArrayQueue<CollectiveOp> submissions = new ManyToOneConcurrentArrayQueue<>(SUBMISSION_CAPACITY);
-    private final FrameHeader header = new FrameHeader();
     private final List<long[]> draining = new ArrayList<>();
 
     private final ReentrantLock dutyCycle = new ReentrantLock();
@@ -64,9 +53,9 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
     private RingState ring;
     private int highestGeneration = Integer.MIN_VALUE;
     private long nowNs;
-    private long staleFramesDropped;
 
-    DataPlaneAgent(DataPlaneContext ctx, AgentInvoker driverInvoker, Aeron aeron, AutoCloseable driver) {
+    DataPlaneAgent(DataPlaneContext ctx, AgentInvoker driverInvoker, Aeron aeron, AutoCloseable driver, DropCounters drops,
+                   ReceiveGate gate) {
         this.ctx = ctx;
         this.driverInvoker = driverInvoker;
         this.clientInvoker = aeron.conductorAgentInvoker();
@@ -75,22 +64,23 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         Endpoint own = ctx.parsedEndpoint();
         this.callerIdle = ThreadLocal.withInitial(() -> IdleStrategies.ADAPTIVE.equals(ctx.idleStrategy())
                 ? new AdaptiveIdleStrategy(this::isBusy, IdleStrategies.BACKOFF_MAX_PARK_NS) : ctx.newIdleStrategy());
-        this.udpInbox = own.hasUdp() ? aeron.addSubscription(own.udpSubscriptionChannel(), ctx.streamId(), image -> { },
-                image -> onUnavailableImage(image, false)) : null;
+        this.drops = drops;
+        this.inbox = new Inbox(aeron, own, ctx.streamId(), drops, gate);
     }
 
     /** The UDP addresses the inbox is bound to (port 0 resolved), empty without a UDP inbox. */
     List<String> udpAddresses() {
-        return udpInbox == null ? List.of() : udpInbox.localSocketAddresses();
+        return inbox.udpAddresses();
     }
 
-    /** Opens the IPC inbox on the shared driver; called once, before the thread starts. */
+    /** Frames from ranks on the shared driver arrive on this IPC stream; called once, before the thread starts. */
     void listenIpc(int stream) {
-        ipcInbox = aeron.addSubscription("aeron:ipc", stream, image -> { }, image -> onUnavailableImage(image, true));
+        inbox.listenIpc(stream);
     }
 
-    long staleFramesDropped() {
-        return staleFramesDropped;
+    /** Why images of the ring being formed were refused, for error messages. */
+    String refusals() {
+        return inbox.refusals();
     }
 
     /** Queues a command for this thread and wakes it, so a caller's collective never waits out a park. */
@@ -205,12 +195,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
             op.target.submit(op);
             work++;
         }
-        if (ipcInbox != null) {
-            work += ipcInbox.controlledPoll(fromIpc, FRAGMENT_LIMIT);
-        }
-        if (udpInbox != null) {
-            work += udpInbox.controlledPoll(this, FRAGMENT_LIMIT);
-        }
+        work += inbox.poll(nowNs);
         if (ring != null) {
             work += ring.doWork(nowNs);
         }
@@ -219,56 +204,9 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         return work;
     }
 
-    @Override
-    public Action onFragment(DirectBuffer buffer, int offset, int length, Header aeronHeader) {
-        return onFragment(buffer, offset, length, aeronHeader, false);
-    }
-
-    /** Sessions are numbered per driver: those of IPC and of UDP images could collide, so each inbox keys its own. */
-    static long sessionKey(int sessionId, boolean ipc) {
-        return (ipc ? 1L << 32 : 0) | (sessionId & 0xffffffffL);
-    }
-
-    private Action onFragment(DirectBuffer buffer, int offset, int length, Header aeronHeader, boolean ipc) {
-        if (length < FrameHeader.LENGTH) {
-            staleFramesDropped++;
-            return Action.CONTINUE;
-        }
-        header.wrap(buffer, offset);
-        int generation = header.generation();
-        RingState current = ring;
-        if (current == null || generation != current.generation) {
-            int newest = current == null ? highestGeneration : current.generation;
-            if (generation > newest) {
-                return Action.ABORT; // a peer is already in a generation we have not joined yet
-            }
-            staleFramesDropped++;
-            return Action.CONTINUE;
-        }
-        int payloadOffset = offset + FrameHeader.LENGTH;
-        if (header.type() == FrameHeader.TYPE_HELLO) {
-            current.formation.onHello(header, buffer, payloadOffset, length - FrameHeader.LENGTH,
-                    sessionKey(aeronHeader.sessionId(), ipc));
-            return Action.CONTINUE;
-        }
-        if (!current.isFormed()) {
-            return Action.ABORT; // the peer finished forming first and has started; wait until we have too
-        }
-        return current.onData(header, buffer, payloadOffset, nowNs);
-    }
-
-    private void onUnavailableImage(Image image, boolean ipc) {
-        RingState current = ring;
-        if (current != null) {
-            int peer = current.formation.rankOfSession(sessionKey(image.sessionId(), ipc));
-            if (peer >= 0) {
-                current.onPeerImageLost(peer);
-            }
-        }
-    }
-
     /** Runs on this thread: replaces the current ring with a new generation and starts forming it. */
-    void join(int generation, int rank, Endpoint[] endpoints, CompletableFuture<RingState> result) {
+    void join(int generation, int rank, Endpoint[] endpoints, RunToken token, InetAddress[][] sources,
+              CompletableFuture<RingState> result) {
         if (generation <= highestGeneration) {
             result.completeExceptionally(new DataPlaneException("ring generation " + generation
                     + " is not newer than generation " + highestGeneration + " already joined: generations must increase"));
@@ -291,7 +229,8 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
                 boolean ipc = topology.viaIpc(rank, peer);
                 int mtu = ringLink ? (ipc ? ctx.ipcMtuLength() : ctx.mtuLength()) : ctx.meshMtuLength();
                 int term = ringLink ? ctx.termLength() : ctx.meshTermLength();
-                String channel = ipc ? Endpoint.ipcChannel(mtu, term) : endpoints[peer].udpChannel(mtu, term);
+                int session = token.sessionId(rank);
+                String channel = ipc ? Endpoint.ipcChannel(mtu, term, session) : endpoints[peer].udpChannel(mtu, term, session);
                 publications[peer] = aeron.addExclusivePublication(channel, ipc ? endpoints[peer].ipcStream() : ctx.streamId());
             }
         } catch (RegistrationException e) {
@@ -304,18 +243,40 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
                     + " generation " + generation + ": " + e.getMessage() + ". Check the endpoints (host names must resolve).", e));
             return;
         }
-        RingState joined = new RingState(ctx, generation, rank, endpoints, topology, publications, System.nanoTime());
+        RingState joined = new RingState(ctx, generation, rank, endpoints, token, topology, publications, System.nanoTime());
+        try {
+            inbox.open(joined, sources);
+        } catch (RegistrationException e) {
+            joined.close("its inbox could not subscribe");
+            inbox.close();
+            result.completeExceptionally(new DataPlaneException("rank " + rank + " cannot receive ring generation " + generation
+                    + ": " + e.getMessage(), e));
+            return;
+        }
         ring = joined;
         joined.formation.joined.whenComplete((ok, error) -> {
             if (error == null) {
                 result.complete(joined);
             } else {
                 if (ring == joined) {
+                    error = explainRefusals(error);
                     closeRing("forming failed");
                 }
                 result.completeExceptionally(error);
             }
         });
+    }
+
+    /** A ring that did not form may have been refused by the fence: say so, it is usually the reason. */
+    private Throwable explainRefusals(Throwable error) {
+        String refusals = inbox.refusals();
+        String dropped = DropCounters.describe(drops.snapshot());
+        if (!(error instanceof DataPlaneException) || refusals.isEmpty() && "nothing".equals(dropped)) {
+            return error;
+        }
+        return new DataPlaneException(error.getMessage() + (refusals.isEmpty() ? "" : " Images refused: " + refusals + ".")
+                + " Dropped so far on this rank: " + dropped + " (senders need this generation's run token and must send"
+                + " from their endpoint's address).", error.getCause());
     }
 
     long systemCounter(String label) {
@@ -363,6 +324,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         }
         ring.close(reason);
         ring = null;
+        inbox.close();
     }
 
     private static int senderPositionCounter(CountersReader counters, long registrationId) {
@@ -409,12 +371,7 @@ final class DataPlaneAgent implements Agent, ControlledFragmentHandler {
         if (ring != null) {
             closeRing("data plane closed");
         }
-        if (udpInbox != null) {
-            udpInbox.close();
-        }
-        if (ipcInbox != null) {
-            ipcInbox.close();
-        }
+        inbox.shutdown();
         aeron.close();
         if (driver != null) {
             try {

@@ -52,6 +52,8 @@ public final class DataPlaneContext {
      * {@link #takesDirectPath}, the one place the rule is written).
      */
     public static final int DEFAULT_SMALL_MESSAGE_THRESHOLD = 32 << 10;
+    /** Longest timeout accepted: a day is already far past anything a collective or a ring should wait. */
+    public static final Duration MAX_TIMEOUT = Duration.ofDays(1);
     /** The threshold setting that means "the default". */
     public static final int AUTO = -1;
     /** The prefix of the system properties that override the defaults, e.g. {@code -Dringtrain.aeron.mtu=8960}. */
@@ -219,6 +221,8 @@ public final class DataPlaneContext {
 
     private static void requirePositive(Duration d, String name) {
         requireThat(d != null && !d.isNegative() && !d.isZero(), name + " must be positive, got " + d);
+        // Every timeout is used in nanoseconds, which hold 292 years; nothing here should wait a day.
+        requireThat(d.compareTo(MAX_TIMEOUT) <= 0, name + " " + d + " is longer than " + MAX_TIMEOUT.toHours() + " hours");
     }
 
     private void checkNotConcluded() {

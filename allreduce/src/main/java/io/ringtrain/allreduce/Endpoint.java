@@ -20,6 +20,12 @@ import java.net.UnknownHostException;
  */
 public record Endpoint(String host, int port, int ipcStream, String hostId) {
     static final int NO_IPC = -1;
+    /**
+     * A host name, an IPv4 address, or an IPv6 address (with an optional zone): nothing else, since the host goes
+     * into Aeron channel URIs, where a '|' or '=' would add parameters of its own (found by SettingsFuzzTest).
+     */
+    private static final java.util.regex.Pattern HOST =
+            java.util.regex.Pattern.compile("[A-Za-z0-9._-]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?");
 
     /** The two ways ranks exchange frames. */
     public enum Transport { UDP, IPC }
@@ -71,6 +77,10 @@ public record Endpoint(String host, int port, int ipcStream, String hostId) {
         String host = s.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
+        }
+        if (!HOST.matcher(host).matches()) {
+            throw new DataPlaneException("bad host '" + host + "' in data-plane endpoint '" + text + "': give a host name"
+                    + " (letters, digits, '.', '-', '_'), an IPv4 address, or an IPv6 address in brackets, e.g. [fd00::7]:40100");
         }
         int port;
         try {
@@ -128,14 +138,15 @@ public record Endpoint(String host, int port, int ipcStream, String hostId) {
         return new Endpoint(host, port, stream, id);
     }
 
-    /** The Aeron channel of a UDP publication to this endpoint. */
-    String udpChannel(int mtuLength, int termLength) {
-        return "aeron:udp?endpoint=" + hostForUri() + ":" + port + "|mtu=" + mtuLength + "|term-length=" + termLength;
+    /** The Aeron channel of a UDP publication to this endpoint, on the session the receiver subscribes to. */
+    String udpChannel(int mtuLength, int termLength, int sessionId) {
+        return "aeron:udp?endpoint=" + hostForUri() + ":" + port + "|mtu=" + mtuLength + "|term-length=" + termLength
+                + "|session-id=" + sessionId;
     }
 
-    /** The Aeron channel of an IPC publication to this endpoint (on the shared driver), on {@link #ipcStream}. */
-    static String ipcChannel(int mtuLength, int termLength) {
-        return "aeron:ipc?mtu=" + mtuLength + "|term-length=" + termLength;
+    /** The Aeron channel of an IPC publication to this endpoint (on the shared driver, stream {@link #ipcStream}). */
+    static String ipcChannel(int mtuLength, int termLength, int sessionId) {
+        return "aeron:ipc?mtu=" + mtuLength + "|term-length=" + termLength + "|session-id=" + sessionId;
     }
 
     String udpSubscriptionChannel() {

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.collections.Long2LongHashMap;
 
 /**
  * Forming a ring: every publication must connect, and every rank that will send to us must say hello with the
@@ -22,7 +21,7 @@ final class RingFormation {
     private static final int DIRECT_LIMIT_OFFSET = 12;
     private static final int IPC_PAYLOAD_OFFSET = 16;
     private static final int HIERARCHICAL_OFFSET = 20;
-    private static final int HELLO_LENGTH = 24;
+    private static final int HELLO_LENGTH = FrameCheck.HELLO_LENGTH;
 
     final CompletableFuture<Void> joined = new CompletableFuture<>();
 
@@ -31,7 +30,6 @@ final class RingFormation {
     private final boolean[] helloSent;
     private final boolean[] helloExpected;
     private final boolean[] helloReceived;
-    private final Long2LongHashMap sessionToRank = new Long2LongHashMap(-1);
     private final BufferClaim claim = new BufferClaim();
     private final FrameHeader writer = new FrameHeader();
     private boolean complete;
@@ -54,11 +52,6 @@ final class RingFormation {
 
     boolean isComplete() {
         return complete;
-    }
-
-    /** Rank that owns an image's session (see {@link DataPlaneAgent#sessionKey}), or -1 when it never said hello. */
-    int rankOfSession(long sessionKey) {
-        return (int) sessionToRank.get(sessionKey);
     }
 
     int doWork(long nowNs) {
@@ -117,19 +110,16 @@ final class RingFormation {
         b.putInt(p + DIRECT_LIMIT_OFFSET, ring.directPathEnabled() ? ring.ctx.directPayloadLimit() : 0, ByteOrder.LITTLE_ENDIAN);
         b.putInt(p + IPC_PAYLOAD_OFFSET, ring.ctx.maxIpcPayloadLength(), ByteOrder.LITTLE_ENDIAN);
         b.putInt(p + HIERARCHICAL_OFFSET, ring.topology.hierarchical ? 1 : 0, ByteOrder.LITTLE_ENDIAN);
-        claim.commit();
+        claim.reservedValue(ring.token.value()).commit();
         return true;
     }
 
-    void onHello(FrameHeader header, DirectBuffer frame, int payloadOffset, int payloadLength, long sessionKey) {
+    /** A hello that passed {@link FrameCheck}: it has the token, its full length, and comes from its session's rank. */
+    void onHello(FrameHeader header, DirectBuffer frame, int payloadOffset) {
         if (joined.isDone() && !complete) {
             return;
         }
         int sender = header.sender();
-        if (payloadLength < HELLO_LENGTH) {
-            failJoin("a hello from rank " + sender + " is truncated (" + payloadLength + " bytes)");
-            return;
-        }
         int theirWorld = frame.getInt(payloadOffset + WORLD_SIZE_OFFSET, ByteOrder.LITTLE_ENDIAN);
         int theyThinkWeAre = frame.getInt(payloadOffset + RECEIVER_RANK_OFFSET, ByteOrder.LITTLE_ENDIAN);
         int theirMaxPayload = frame.getInt(payloadOffset + MAX_PAYLOAD_OFFSET, ByteOrder.LITTLE_ENDIAN);
@@ -160,7 +150,6 @@ final class RingFormation {
                     + " here): set the same hierarchical setting on every rank");
         } else {
             helloReceived[sender] = true;
-            sessionToRank.put(sessionKey, sender);
         }
     }
 

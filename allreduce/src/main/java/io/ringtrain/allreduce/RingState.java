@@ -22,11 +22,14 @@ final class RingState {
     final int rank;
     final int worldSize;
     final Endpoint[] endpoints;
+    /** The generation's secret: stamped on every frame sent, required of every frame received. */
+    final RunToken token;
     final Topology topology;
     final RingFormation formation;
     /** Idle all-reduce ops kept per kind: enough for the buckets of a large model's step. */
     private static final int OP_POOL = 256;
 
+    private final long tokenValue;
     private final ExclusivePublication[] publications;
     private final BufferClaim claim = new BufferClaim();
     private final FrameHeader writer = new FrameHeader();
@@ -54,13 +57,15 @@ final class RingState {
     /** Written on this thread; read by callers so that a broken or closed ring refuses work at once. */
     private volatile CollectiveException failure;
 
-    RingState(DataPlaneContext ctx, int generation, int rank, Endpoint[] endpoints, Topology topology,
+    RingState(DataPlaneContext ctx, int generation, int rank, Endpoint[] endpoints, RunToken token, Topology topology,
               ExclusivePublication[] publications, long nowNs) {
         this.ctx = ctx;
         this.generation = generation;
         this.rank = rank;
         this.worldSize = endpoints.length;
         this.endpoints = endpoints;
+        this.token = token;
+        this.tokenValue = token.value();
         this.topology = topology;
         this.publications = publications;
         int[] flat = topology.flatRing();
@@ -308,7 +313,7 @@ final class RingState {
     }
 
     void commitClaim() {
-        claim.commit();
+        claim.reservedValue(tokenValue).commit();
     }
 
     /** Writes one frame straight into the publication's term buffer; false when back-pressured. */
@@ -327,7 +332,7 @@ final class RingState {
             } else {
                 reduction.encode(srcBase, srcAddress, termBuffer.byteArray(), payload, count);
             }
-            claim.commit();
+            claim.reservedValue(tokenValue).commit();
             return true;
         }
         if (result == Publication.BACK_PRESSURED || result == Publication.ADMIN_ACTION) {

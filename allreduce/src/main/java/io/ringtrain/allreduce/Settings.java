@@ -50,20 +50,25 @@ final class Settings {
         String text = String.valueOf(value).trim().toLowerCase(Locale.ROOT);
         Matcher m = DURATION.matcher(text);
         if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            switch (m.group(2)) {
-                case "", "ms", "milli", "millis", "millisecond", "milliseconds":
-                    return Duration.ofMillis(n);
-                case "us", "micro", "micros", "microsecond", "microseconds":
-                    return Duration.ofNanos(n * 1000);
-                case "ns", "nano", "nanos", "nanosecond", "nanoseconds":
-                    return Duration.ofNanos(n);
-                case "s", "second", "seconds":
-                    return Duration.ofSeconds(n);
-                case "m", "minute", "minutes":
-                    return Duration.ofMinutes(n);
-                default:
-                    break;
+            try {
+                long n = Long.parseLong(m.group(1));
+                switch (m.group(2)) {
+                    case "", "ms", "milli", "millis", "millisecond", "milliseconds":
+                        return Duration.ofMillis(n);
+                    case "us", "micro", "micros", "microsecond", "microseconds":
+                        return Duration.ofNanos(Math.multiplyExact(n, 1000));
+                    case "ns", "nano", "nanos", "nanosecond", "nanoseconds":
+                        return Duration.ofNanos(n);
+                    case "s", "second", "seconds":
+                        return Duration.ofSeconds(n);
+                    case "m", "minute", "minutes":
+                        return Duration.ofMinutes(n);
+                    default:
+                        break;
+                }
+            } catch (NumberFormatException | ArithmeticException e) {
+                // Found by SettingsFuzzTest: more digits than a long holds escaped as a NumberFormatException.
+                throw new DataPlaneException(key + " = " + value + " is far too long: write e.g. 10s, 500ms or 2 seconds");
             }
         }
         throw new DataPlaneException(key + " = " + value + " is not a duration: write e.g. 10s, 500ms or 2 seconds");

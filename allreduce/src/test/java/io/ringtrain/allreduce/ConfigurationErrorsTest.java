@@ -1,5 +1,6 @@
 package io.ringtrain.allreduce;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,7 +43,7 @@ class ConfigurationErrorsTest {
         try (DataPlane plane = DataPlane.launch(TestRing.testContext().connectTimeout(Duration.ofSeconds(2)))) {
             long start = System.nanoTime();
             DataPlaneException e = assertThrows(DataPlaneException.class,
-                    () -> plane.join(1, 0, List.of(plane.endpoint(), "127.0.0.1:" + deadPort)));
+                    () -> plane.join(1, 0, List.of(plane.endpoint(), "127.0.0.1:" + deadPort), TestRing.token(1)));
             double seconds = (System.nanoTime() - start) / 1e9;
             assertMessage(e, "could not form ring generation 1", "cannot reach rank 1 at 127.0.0.1:" + deadPort, "UDP is allowed");
             assertTrue(seconds < 2 + 3, "bounded by the connect timeout, took " + seconds);
@@ -53,9 +54,9 @@ class ConfigurationErrorsTest {
     void unresolvableHostIsRefused() {
         try (DataPlane plane = DataPlane.launch(TestRing.testContext().connectTimeout(Duration.ofSeconds(2)))) {
             DataPlaneException e = assertThrows(DataPlaneException.class,
-                    () -> plane.join(1, 0, List.of(plane.endpoint(), "no-such-host.invalid:40000")));
+                    () -> plane.join(1, 0, List.of(plane.endpoint(), "no-such-host.invalid:40000"), TestRing.token(1)));
             assertMessage(e, "rank 0");
-            assertTrue(e.getMessage().contains("host names must resolve") || e.getMessage().contains("cannot reach rank 1"),
+            assertTrue(e.getMessage().contains("does not resolve") || e.getMessage().contains("cannot reach rank 1"),
                     e.getMessage());
         }
     }
@@ -63,11 +64,11 @@ class ConfigurationErrorsTest {
     @Test
     void rankOutsideTheWorldAndWrongOwnEndpointAreRefused() {
         try (DataPlane plane = DataPlane.launch(TestRing.testContext())) {
-            assertMessage(assertThrows(DataPlaneException.class, () -> plane.join(1, 3, List.of(plane.endpoint(), "127.0.0.1:1"))),
+            assertMessage(assertThrows(DataPlaneException.class, () -> plane.join(1, 3, List.of(plane.endpoint(), "127.0.0.1:1"), TestRing.token(1))),
                     "rank 3 is outside a world of 2");
-            assertMessage(assertThrows(DataPlaneException.class, () -> plane.join(1, 0, List.of("127.0.0.1:1", plane.endpoint()))),
+            assertMessage(assertThrows(DataPlaneException.class, () -> plane.join(1, 0, List.of("127.0.0.1:1", plane.endpoint()), TestRing.token(1))),
                     "rank 0 is listed at 127.0.0.1:1", "listens on " + plane.endpoint());
-            assertMessage(assertThrows(DataPlaneException.class, () -> plane.join(1, 0, List.of())), "at least one rank");
+            assertMessage(assertThrows(DataPlaneException.class, () -> plane.join(1, 0, List.of(), TestRing.token(1))), "at least one rank");
         }
     }
 
@@ -78,8 +79,8 @@ class ConfigurationErrorsTest {
              DataPlane c = DataPlane.launch(TestRing.testContext().connectTimeout(Duration.ofSeconds(3)))) {
             List<String> three = List.of(a.endpoint(), b.endpoint(), c.endpoint());
             List<String> two = List.of(a.endpoint(), b.endpoint());
-            CompletableFuture<Communicator> ja = CompletableFuture.supplyAsync(() -> a.join(1, 0, three));
-            CompletableFuture<Communicator> jb = CompletableFuture.supplyAsync(() -> b.join(1, 1, two));
+            CompletableFuture<Communicator> ja = CompletableFuture.supplyAsync(() -> a.join(1, 0, three, TestRing.token(1)));
+            CompletableFuture<Communicator> jb = CompletableFuture.supplyAsync(() -> b.join(1, 1, two, TestRing.token(1)));
             ExecutionException eb = assertThrows(ExecutionException.class, () -> jb.get(30, TimeUnit.SECONDS));
             ExecutionException ea = assertThrows(ExecutionException.class, () -> ja.get(30, TimeUnit.SECONDS));
             // Whichever rank hears the other first names the disagreement; the other may only see silence.
@@ -117,6 +118,10 @@ class ConfigurationErrorsTest {
                 "expected host:port");
         assertMessage(assertThrows(DataPlaneException.class, () -> new DataPlaneContext().endpoint("10.0.0.1:99999").conclude()),
                 "out of range");
+        // Found by SettingsFuzzTest: the host goes into Aeron channel URIs, where '|' starts a parameter of its own.
+        assertMessage(assertThrows(DataPlaneException.class, () -> Endpoint.parse("10.0.0.1|session-id=7:40100")),
+                "bad host '10.0.0.1|session-id=7'", "[fd00::7]:40100");
+        assertEquals("[fd00::7%eth0]:40100", Endpoint.parse("[fd00::7%eth0]:40100").toString());
         assertMessage(assertThrows(DataPlaneException.class,
                 () -> new DataPlaneContext().collectiveTimeout(Duration.ZERO).conclude()), "collective-timeout must be positive");
         assertMessage(assertThrows(DataPlaneException.class,

@@ -49,7 +49,7 @@ public final class HostProcess {
                 List<CompletableFuture<Communicator>> joins = new ArrayList<>();
                 for (int i = 0; i < ranks; i++) {
                     int local = i;
-                    joins.add(CompletableFuture.supplyAsync(() -> planes[local].join(1, first + local, endpoints)));
+                    joins.add(CompletableFuture.supplyAsync(() -> planes[local].join(1, first + local, endpoints, TestRing.token(1))));
                 }
                 Communicator[] comms = new Communicator[ranks];
                 for (int i = 0; i < ranks; i++) {

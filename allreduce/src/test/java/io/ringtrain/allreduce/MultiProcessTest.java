@@ -29,7 +29,7 @@ class MultiProcessTest {
             int iterations = 3;
             a.send("RING " + String.join(",", ring) + " 1 " + COUNT + " " + iterations + " 1");
             b.send("RING " + String.join(",", ring) + " 2 " + COUNT + " " + iterations + " 1");
-            Communicator comm = local.join(1, 0, ring);
+            Communicator comm = local.join(1, 0, ring, TestRing.token(1));
             UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(COUNT * Float.BYTES));
             for (int it = 0; it < iterations; it++) {
                 for (int i = 0; i < COUNT; i++) {

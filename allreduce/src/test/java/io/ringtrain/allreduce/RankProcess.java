@@ -38,7 +38,8 @@ public final class RankProcess {
             int iterations = Integer.parseInt(ring[4]);
             Communicator comm;
             try {
-                comm = plane.join(Integer.parseInt(ring[5]), rank, endpoints);
+                int generation = Integer.parseInt(ring[5]);
+                comm = plane.join(generation, rank, endpoints, TestRing.token(generation));
             } catch (DataPlaneException e) {
                 System.out.println("JOIN-FAILED " + e.getMessage());
                 System.out.flush();

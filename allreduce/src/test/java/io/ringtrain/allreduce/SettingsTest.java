@@ -46,6 +46,12 @@ class SettingsTest {
                 assertThrows(DataPlaneException.class, () -> new DataPlaneContext().apply(Map.of("threading", "turbo"), "cfg.")));
         assertStartsWith("cfg.ranks-on-host = two is not a whole number",
                 assertThrows(DataPlaneException.class, () -> new DataPlaneContext().apply(Map.of("ranks-on-host", "two"), "cfg.")));
+        // Found by SettingsFuzzTest: more digits than a long holds escaped as a NumberFormatException.
+        assertStartsWith("cfg.peer-timeout = 99999999999999999999s is far too long",
+                assertThrows(DataPlaneException.class, () -> new DataPlaneContext().apply(Map.of("peer-timeout", "99999999999999999999s"), "cfg.")));
+        assertStartsWith("cfg.collective-timeout PT2562047788015H12M55.807S is longer than 24 hours",
+                assertThrows(DataPlaneException.class, () -> new DataPlaneContext().apply(Map.of("collective-timeout",
+                        String.valueOf(Long.MAX_VALUE)), "cfg.").conclude()));
         assertStartsWith("cfg.idle-strategy: unknown idle strategy 'spin'",
                 assertThrows(DataPlaneException.class, () -> new DataPlaneContext().apply(Map.of("idle-strategy", "spin"), "cfg.")
                         .conclude()));

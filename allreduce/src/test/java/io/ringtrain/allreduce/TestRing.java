@@ -82,13 +82,21 @@ public final class TestRing implements AutoCloseable {
         List<CompletableFuture<Communicator>> joins = new ArrayList<>();
         for (int r = 0; r < planes.length; r++) {
             int rank = r;
-            joins.add(CompletableFuture.supplyAsync(() -> planes[rank].join(generation, rank, endpoints)));
+            joins.add(CompletableFuture.supplyAsync(() -> planes[rank].join(generation, rank, endpoints, token(generation))));
         }
         Communicator[] comms = new Communicator[planes.length];
         for (int r = 0; r < planes.length; r++) {
             comms[r] = joins.get(r).orTimeout(30, TimeUnit.SECONDS).join();
         }
         return comms;
+    }
+
+    /**
+     * The run token of {@code generation} in tests: fixed per generation so that ranks in other processes derive
+     * the same one without being told (a coordinator makes a random one, {@link RunToken#random()}).
+     */
+    public static RunToken token(long generation) {
+        return new RunToken(0x7e57_0000_0000_0000L | generation);
     }
 
     public int world() {

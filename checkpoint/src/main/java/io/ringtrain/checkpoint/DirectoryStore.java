@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -77,7 +78,7 @@ public final class DirectoryStore implements CheckpointStore {
 
     @Override
     public String uri() {
-        return "file://" + root;
+        return new StoreUri(StoreUri.FILE, null, root.toString(), java.util.Map.of()).toString();
     }
 
     @Override
@@ -97,7 +98,28 @@ public final class DirectoryStore implements CheckpointStore {
             forceDirectory(target.getParent());
         } catch (IOException e) {
             deleteQuietly(temporary);
-            throw new CheckpointException("cannot write " + target + " (" + data.remaining() + " bytes): " + reason(e), e);
+            throw new CheckpointException("cannot write " + target + " (" + data.remaining() + " bytes): " + reason(e)
+                    + "; " + space(target.getParent()), e);
+        }
+    }
+
+    /**
+     * What the file system holding {@code directory} has left, for a failed write: a full disk and a file system
+     * remounted read-only (what Linux does after I/O errors) are the usual reasons, and both need a person.
+     */
+    private String space(Path directory) {
+        Path existing = directory;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        try {
+            FileStore store = Files.getFileStore(existing == null ? root : existing);
+            String where = "the file system " + store + " has " + mib(store.getUsableSpace()) + " free of "
+                    + mib(store.getTotalSpace());
+            return store.isReadOnly() ? where + " and is read-only: remount it read-write or choose another checkpoint directory"
+                    : where + ": free space there or choose another checkpoint directory";
+        } catch (IOException | RuntimeException e) {
+            return "the free space of " + directory + " could not be read (" + e.getMessage() + ")";
         }
     }
 
@@ -211,6 +233,10 @@ public final class DirectoryStore implements CheckpointStore {
         try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
             channel.force(true);
         }
+    }
+
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
     private static void deleteQuietly(Path file) {

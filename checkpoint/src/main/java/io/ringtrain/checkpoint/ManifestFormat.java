@@ -69,7 +69,13 @@ public final class ManifestFormat {
                         + (shard.getByteOffset() + shard.getByteLength()) + ") but should start at " + offset
                         + ": shard ranges must tile the state in rank order");
             }
-            offset += shard.getByteLength();
+            try {
+                offset = Math.addExact(offset, shard.getByteLength());
+            } catch (ArithmeticException e) {
+                // Found by ManifestFuzzTest's invariant: lengths that wrap round 2^64 could add up to any state size.
+                throw new CheckpointException(where + ": shard " + rank + " ends beyond 2^63 bytes ("
+                        + shard.getByteOffset() + " + " + shard.getByteLength() + "): it is corrupt");
+            }
         }
         if (offset != m.getStateBytes()) {
             throw new CheckpointException(where + ": shards cover " + offset + " bytes but the state is "

@@ -93,6 +93,25 @@ public final class S3Store implements CheckpointStore {
         return store;
     }
 
+    /**
+     * A request that failed for good. The two that happen to a run that was working are said in words, since they
+     * need a person: the bucket was deleted, or the credentials were revoked or expired.
+     */
+    private CheckpointException failed(String what, Throwable e) {
+        String hint = "";
+        if (e instanceof S3Exception s3) {
+            String code = s3.awsErrorDetails() == null ? "" : String.valueOf(s3.awsErrorDetails().errorCode());
+            if ("NoSuchBucket".equals(code)) {
+                hint = ". The bucket '" + bucket + "' does not exist (deleted during the run?): nothing can be saved or"
+                        + " restored there; recreate it, or point the run at another location";
+            } else if (s3.statusCode() == 403) {
+                hint = ". Access was denied: the credentials may have been revoked or have expired, or the bucket policy"
+                        + " changed; check them (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, the pod's identity)";
+            }
+        }
+        return new CheckpointException(what + " failed: " + S3Retry.describe(e) + hint, e);
+    }
+
     private void checkBucket() {
         String where = "bucket '" + bucket + "' at " + context.endpointDescription();
         try {
@@ -128,7 +147,7 @@ public final class S3Store implements CheckpointStore {
                 putMultipart(key, source, what);
             }
         } catch (SdkException e) {
-            throw new CheckpointException(what + " failed: " + S3Retry.describe(e), e);
+            throw failed(what, e);
         }
     }
 
@@ -219,9 +238,9 @@ public final class S3Store implements CheckpointStore {
             if (e.statusCode() == 416) {
                 throw truncated(key, "(object ends before " + offset + ")", offset, wanted);
             }
-            throw new CheckpointException(what + " failed: " + S3Retry.describe(e), e);
+            throw failed(what, e);
         } catch (SdkException e) {
-            throw new CheckpointException(what + " failed: " + S3Retry.describe(e), e);
+            throw failed(what, e);
         }
     }
 
@@ -251,9 +270,9 @@ public final class S3Store implements CheckpointStore {
             if (e.statusCode() == 404) {
                 return OptionalLong.empty();
             }
-            throw new CheckpointException(what + " failed: " + S3Retry.describe(e), e);
+            throw failed(what, e);
         } catch (SdkException e) {
-            throw new CheckpointException(what + " failed: " + S3Retry.describe(e), e);
+            throw failed(what, e);
         }
     }
 
@@ -274,7 +293,7 @@ public final class S3Store implements CheckpointStore {
                 token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
             } while (token != null);
         } catch (SdkException e) {
-            throw new CheckpointException(what + " failed: " + S3Retry.describe(e), e);
+            throw failed(what, e);
         }
         objects.sort((a, b) -> a.key().compareTo(b.key()));
         return objects;
@@ -286,7 +305,7 @@ public final class S3Store implements CheckpointStore {
         try {
             retry.run(what, () -> client.deleteObject(b -> b.bucket(bucket).key(objectKey(key))));
         } catch (SdkException e) {
-            throw new CheckpointException(what + " failed: " + S3Retry.describe(e), e);
+            throw failed(what, e);
         }
     }
 

@@ -23,6 +23,8 @@ record StoreUri(String scheme, String bucket, String path, Map<String, String> q
     private static final Set<String> S3_PARAMETERS = Set.of("endpoint", "region");
     private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*):.*", Pattern.DOTALL);
     private static final String FORMS = "use file:///absolute/path, a plain path, or s3://bucket/prefix";
+    /** What S3 and the stores compatible with it accept in a bucket name (S3 itself is stricter: lower case, 3-63). */
+    private static final Pattern BUCKET = Pattern.compile("[A-Za-z0-9._-]+");
 
     StoreUri {
         query = Collections.unmodifiableMap(new LinkedHashMap<>(query)); // keeps the user's order when printed
@@ -81,6 +83,10 @@ record StoreUri(String scheme, String bucket, String path, Map<String, String> q
         if (bucket == null || bucket.isEmpty()) {
             throw new CheckpointException("s3 location '" + text + "' has no bucket: write s3://bucket/prefix");
         }
+        if (!BUCKET.matcher(bucket).matches()) {
+            throw new CheckpointException("s3 location '" + text + "' names bucket '" + bucket + "': a bucket name has only"
+                    + " letters, digits, '.', '-' and '_' (no user, port or escapes); write s3://bucket/prefix");
+        }
         Map<String, String> query = new LinkedHashMap<>();
         if (uri.getRawQuery() != null) {
             for (String pair : uri.getRawQuery().split("&")) {
@@ -90,7 +96,12 @@ record StoreUri(String scheme, String bucket, String path, Map<String, String> q
                     throw new CheckpointException("s3 location '" + text + "': unknown or empty parameter '" + pair
                             + "'; allowed: endpoint=<url>, region=<name>");
                 }
-                query.put(key, URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                try {
+                    query.put(key, URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+                } catch (IllegalArgumentException e) {
+                    throw new CheckpointException("s3 location '" + text + "': parameter '" + pair + "' is not"
+                            + " URL-encoded (" + e.getMessage() + "); write a '%' as %25");
+                }
             }
         }
         return new StoreUri(S3, bucket, trimSlashes(uri.getPath() == null ? "" : uri.getPath()), query);
@@ -133,19 +144,43 @@ record StoreUri(String scheme, String bucket, String path, Map<String, String> q
         return new StoreUri(scheme, bucket, path, Map.of()).toString();
     }
 
+    /**
+     * The location as a URI that {@link #parse} reads back as this location: characters a URI cannot hold as they
+     * are (a space, '#', '%', '?' in a directory name; '&' or '=' in a parameter) are escaped. Stores are opened
+     * again from it, and every object is located from it.
+     */
     @Override
     public String toString() {
-        if (!isS3()) {
-            return "file://" + path;
-        }
-        StringBuilder out = new StringBuilder("s3://").append(bucket);
-        if (!path.isEmpty()) {
-            out.append('/').append(path);
+        StringBuilder out = new StringBuilder();
+        try {
+            out.append(isS3() ? new URI(S3, bucket, path.isEmpty() ? null : "/" + path, null, null)
+                    : new URI(FILE, "", path, null, null));
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("cannot print location " + scheme + " " + bucket + " " + path, e);
         }
         char separator = '?';
         for (var parameter : query.entrySet()) {
-            out.append(separator).append(parameter.getKey()).append('=').append(parameter.getValue());
+            out.append(separator).append(parameter.getKey()).append('=')
+                    .append(encodeQueryValue(parameter.getValue()));
             separator = '&';
+        }
+        return out.toString();
+    }
+
+    /**
+     * Escapes what {@link #parse} would misread in a parameter ('&', '=', '+', '%', '#', spaces, anything a URI
+     * cannot hold) and keeps the rest readable: an endpoint prints as {@code endpoint=http://10.0.0.5:9000}.
+     */
+    private static String encodeQueryValue(String value) {
+        StringBuilder out = new StringBuilder();
+        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xff);
+            if (c < 0x80 && (Character.isLetterOrDigit(c) || "-._~:/?@!$'()*,;".indexOf(c) >= 0)) {
+                out.append(c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            }
         }
         return out.toString();
     }

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CompletionException;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +31,8 @@ import org.junit.jupiter.api.Timeout;
  * Each S3 failure the README names, injected into one request through a real proxy in front of a real S3 server:
  * what is transient (500, 429, a read timeout, a reset mid-body, mid-upload) is retried, that request alone, and the
  * bytes come back whole; what is permanent (403, 404) fails at the first answer; a multipart upload that fails is
- * aborted, not left behind to be billed.
+ * aborted, not left behind to be billed. And mid-run, after checkpoints were committed: credentials revoked, the
+ * bucket deleted.
  */
 @Timeout(60)
 class S3FaultTest extends StoreTestBase {
@@ -165,6 +167,52 @@ class S3FaultTest extends StoreTestBase {
             assertTrue(aborts.get(0).path().endsWith(BIG_SHARD), aborts.get(0).toString());
             assertEquals(1, count(r -> r.isPart(2)), proxy.requests.toString());
             assertTrue(created.path().endsWith(BIG_SHARD), created.toString());
+        }
+    }
+
+    // Mid-run: checkpoints were committed, then S3 goes wrong for good. The save fails at the first answer, naming the
+    // object and the cause in words, and nothing half-written becomes a checkpoint.
+
+    @Test
+    void credentialsRevokedMidRunFailTheSaveAtOnceAndTheLastCheckpointRestoresWhenAccessIsBack() {
+        ByteBuffer first = TestStates.random(TestStates.LAYOUT.totalBytes(), 80);
+        try (Checkpoints checkpoints = throughProxy()) {
+            TestStates.saveAndCommit(checkpoints, RUN, 100, 2, first);
+            AtomicBoolean revoked = new AtomicBoolean(true);
+            proxy.inject(r -> revoked.get(), new Answer(403, "Forbidden", "AccessDenied"), Integer.MAX_VALUE);
+            int before = proxy.requests.size();
+            long start = System.nanoTime();
+            CheckpointException denied = assertThrows(CheckpointException.class,
+                    () -> TestStates.saveAndCommit(checkpoints, RUN, 200, 2, state));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(denied.getMessage().contains("s3://" + bucket + "/ckpt/run1/step-000000000200/shard-0-of-2.bin")
+                    && denied.getMessage().contains("HTTP 403 AccessDenied") && denied.getMessage().contains("revoked"),
+                    denied.getMessage());
+            assertEquals(1, proxy.requests.size() - before, "a 403 is not retried: "
+                    + proxy.requests.subList(before, proxy.requests.size()));
+            assertTrue(seconds < 10, "failed at the first answer, not after the retry budget: " + seconds + " s");
+
+            revoked.set(false);
+            assertEquals(100, checkpoints.latest(RUN).orElseThrow().getStep(), "step 200 never became a checkpoint");
+            assertSameBytes(first, checkpoints.restore(checkpoints.latest(RUN).orElseThrow()), "restored once access is back");
+        }
+    }
+
+    @Test
+    void aBucketDeletedMidRunFailsTheSaveSayingTheBucketIsGone() {
+        try (Checkpoints checkpoints = throughProxy()) {
+            TestStates.saveAndCommit(checkpoints, RUN, 100, 2, state);
+            s3.deleteBucket(bucket);
+            long start = System.nanoTime();
+            CheckpointException gone = assertThrows(CheckpointException.class,
+                    () -> TestStates.saveAndCommit(checkpoints, RUN, 200, 2, state));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(gone.getMessage().contains("HTTP 404 NoSuchBucket")
+                    && gone.getMessage().contains("The bucket '" + bucket + "' does not exist (deleted during the run?)"),
+                    gone.getMessage());
+            assertTrue(seconds < 10, "failed at the first answer, not after the retry budget: " + seconds + " s");
+            CheckpointException listing = assertThrows(CheckpointException.class, () -> checkpoints.latest(RUN));
+            assertTrue(listing.getMessage().contains("The bucket '" + bucket + "' does not exist"), listing.getMessage());
         }
     }
 }

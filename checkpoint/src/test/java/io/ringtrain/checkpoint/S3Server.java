@@ -53,6 +53,11 @@ final class S3Server implements AutoCloseable {
         return name;
     }
 
+    /** Deletes a bucket and everything in it, as an operator (or a lifecycle rule gone wrong) might mid-run. */
+    void deleteBucket(String name) {
+        blobs.deleteContainer(name);
+    }
+
     /** A root URI in a fresh bucket, with this server as endpoint. */
     String newRootUri() {
         return "s3://" + newBucket() + "/ckpt?endpoint=" + endpoint();

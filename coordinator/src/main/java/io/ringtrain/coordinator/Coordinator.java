@@ -92,6 +92,11 @@ public final class Coordinator {
     // ---- worker messages, adapted from the wire once ({@link #adapt}) ----------------------
 
     private record Registered(ActorRef<ToWorker> worker, RegisterWorker message) implements Command {
+        /** Without the situation, whose ring assignment holds the run token in the clear. */
+        @Override
+        public String toString() {
+            return "Registered[" + message.getWorkerId() + " at " + worker.path() + "]";
+        }
     }
 
     private record Ready(long generation, int rank, StateDigest state) implements ForGeneration {

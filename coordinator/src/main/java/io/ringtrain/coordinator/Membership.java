@@ -34,6 +34,13 @@ record Membership(Map<ActorRef<ToWorker>, Member> members, int joins, int maxWor
             return registration.workerId();
         }
 
+        /** Without the situation, whose ring assignment holds the run token in the clear. */
+        @Override
+        public String toString() {
+            return "Member[" + registration + ", alive=" + alive + ", leaving=" + leaving + ", state=" + state
+                    + (goneBecause == null || goneBecause.isEmpty() ? "" : ", gone: " + goneBecause) + "]";
+        }
+
         Member withState(StateDigest digest) {
             return new Member(registration, alive, leaving, Optional.of(digest), goneBecause, situation);
         }

@@ -1,5 +1,6 @@
 package io.ringtrain.coordinator;
 
+import io.ringtrain.allreduce.RunToken;
 import io.ringtrain.protocol.control.StateSource;
 import io.ringtrain.worker.StateDigest;
 import java.util.List;
@@ -62,7 +63,7 @@ final class NextRing {
             // Nobody holds the run's state (or only an older one than storage has).
             long start = Math.max(firstStart, committed);
             return new Formed(new Ring(generation, byRank, start, start == 0 ? StateSource.STATE_FRESH : StateSource.STATE_CHECKPOINT,
-                    0, Optional.empty()));
+                    0, Optional.empty(), RunToken.random()));
         }
         int source = -1;
         StateDigest expected = null;
@@ -83,6 +84,6 @@ final class NextRing {
             }
         }
         return new Formed(new Ring(generation, byRank, furthest, everyRankHoldsIt ? StateSource.STATE_KEEP : StateSource.STATE_PEER,
-                everyRankHoldsIt ? 0 : source, Optional.of(expected)));
+                everyRankHoldsIt ? 0 : source, Optional.of(expected), RunToken.random()));
     }
 }

@@ -1,9 +1,11 @@
 package io.ringtrain.coordinator;
 
+import io.ringtrain.allreduce.RunToken;
 import io.ringtrain.protocol.control.RingAssignment;
 import io.ringtrain.protocol.control.StateSource;
 import io.ringtrain.worker.StateDigest;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -15,12 +17,14 @@ import org.apache.pekko.actor.typed.ActorRef;
  * @param source     where the ranks take that state from
  * @param sourceRank for {@link StateSource#STATE_PEER}: the rank that sends it
  * @param expected   the state every rank must hold once joined, when it is known in advance (kept or sent by a peer)
+ * @param token      the generation's secret, sent to its members only (its toString hides it)
  */
 record Ring(long generation, List<WorkerRegistration> byRank, long startStep, StateSource source, int sourceRank,
-            Optional<StateDigest> expected) {
+            Optional<StateDigest> expected, RunToken token) {
 
     Ring {
         byRank = List.copyOf(byRank);
+        Objects.requireNonNull(token, "token");
     }
 
     int worldSize() {
@@ -40,6 +44,7 @@ record Ring(long generation, List<WorkerRegistration> byRank, long startStep, St
                 .setGeneration(generation).setRank(rank).setWorldSize(worldSize())
                 .addAllEndpoints(endpoints()).addAllWorkerIds(workerIds())
                 .setStartStep(startStep).setStateSource(source).setSourceRank(sourceRank)
+                .setRunToken(token.value())
                 .build();
     }
 

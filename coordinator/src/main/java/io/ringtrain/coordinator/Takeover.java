@@ -1,5 +1,6 @@
 package io.ringtrain.coordinator;
 
+import io.ringtrain.allreduce.RunToken;
 import io.ringtrain.protocol.control.RingAssignment;
 import io.ringtrain.protocol.control.StateSource;
 import io.ringtrain.protocol.control.ToWorker;
@@ -54,8 +55,11 @@ record Takeover(Ring ring, Map<Integer, Phase> phases, Map<Integer, StateDigest>
                 byRank.add(new WorkerRegistration(nobody, id, OptionalInt.empty(), a.getEndpoints(rank), -1));
             }
         }
+        // The ring goes on as its members know it, so it keeps its token; a worker of an older version sent none (0),
+        // and a fresh one only matters if the ring is re-formed, which makes its own anyway.
+        RunToken token = a.getRunToken() != 0 ? new RunToken(a.getRunToken()) : RunToken.random();
         return Optional.of(new Takeover(new Ring(a.getGeneration(), byRank, a.getStartStep(), StateSource.STATE_KEEP, 0,
-                Optional.empty()), phases, held));
+                Optional.empty(), token), phases, held));
     }
 
     /** Every member of the ring has come back. */

@@ -1,6 +1,7 @@
 package io.ringtrain.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -353,6 +354,11 @@ class CoordinatorProtocolTest {
         assertEquals(StateSource.STATE_PEER, a2.getStateSource());
         assertEquals(1, a2.getSourceRank(), "c, now rank 1, holds step 11");
         assertEquals(a2.getSourceRank(), c2.getSourceRank());
+        // Every member of a generation holds its token; the lost worker's (of generation 1) opens nothing in generation 2.
+        assertNotEquals(0, g1.get(0).getRunToken());
+        assertEquals(g1.get(0).getRunToken(), g1.get(1).getRunToken());
+        assertEquals(a2.getRunToken(), c2.getRunToken());
+        assertNotEquals(g1.get(0).getRunToken(), a2.getRunToken(), "each generation has a token of its own");
 
         w.get(0).ready(a2, 11, 111);
         w.get(2).ready(c2, 11, 111);
@@ -549,7 +555,7 @@ class CoordinatorProtocolTest {
         ActorRefResolver resolver = ActorRefResolver.get(kit.system());
         a.coordinator = resolver.resolveActorRef(welcome.getWelcome().getCoordinator());
         RingAssignment ring = RingAssignment.newBuilder().setGeneration(3).setRank(0).setWorldSize(1).addEndpoints("a:1")
-                .addWorkerIds("a").setStartStep(900).setStateSource(StateSource.STATE_KEEP).build();
+                .addWorkerIds("a").setStartStep(900).setStateSource(StateSource.STATE_KEEP).setRunToken(0x7e57L).build();
         a.coordinator.tell(ToCoordinator.newBuilder().setRegister(RegisterWorker.newBuilder()
                 .setWorker(resolver.toSerializationFormat(a.probe.ref())).setWorkerId("a").setOrdinal(0).setDataPlaneEndpoint("a:1")
                 .setHighestGeneration(3).setSituation(WorkerSituation.newBuilder().setPhase(WorkerSituation.Phase.PHASE_TRAINING)

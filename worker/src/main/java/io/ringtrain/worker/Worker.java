@@ -1,6 +1,7 @@
 package io.ringtrain.worker;
 
 import io.ringtrain.protocol.control.FailureKind;
+import io.ringtrain.allreduce.RunToken;
 import io.ringtrain.protocol.control.RingAssignment;
 import io.ringtrain.protocol.control.StateSource;
 import io.ringtrain.protocol.control.StopCause;
@@ -77,6 +78,12 @@ public final class Worker {
         @Override
         public long generation() {
             return ring.generation();
+        }
+
+        /** Without the wire message, which holds the run token in the clear (protobuf prints every field). */
+        @Override
+        public String toString() {
+            return "RingAssigned[" + ring + ", startStep=" + startStep + ", source=" + source + ", sourceRank=" + sourceRank + "]";
         }
     }
 
@@ -260,7 +267,8 @@ public final class Worker {
                         RunSettings.fromProto(message.getWelcome().getSpec()));
                 case RING -> {
                     RingAssignment a = message.getRing();
-                    yield new RingAssigned(new RingGeneration(a.getGeneration(), a.getRank(), a.getEndpointsList()),
+                    yield new RingAssigned(new RingGeneration(a.getGeneration(), a.getRank(), a.getEndpointsList(),
+                            new RunToken(a.getRunToken())),
                             a.getStartStep(), a.getStateSource(), a.getSourceRank(), a);
                 }
                 case START -> new StartRequested(message.getStart().getGeneration());

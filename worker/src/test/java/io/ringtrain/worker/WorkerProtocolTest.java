@@ -189,7 +189,7 @@ class WorkerProtocolTest {
     private static ToWorker ring(long generation, int rank, long startStep, StateSource source, int sourceRank) {
         return ToWorker.newBuilder().setRing(RingAssignment.newBuilder().setGeneration(generation).setRank(rank).setWorldSize(3)
                 .addEndpoints("x:1").addEndpoints("scripted:1").addEndpoints("y:1").setStartStep(startStep)
-                .setStateSource(source).setSourceRank(sourceRank)).build();
+                .setStateSource(source).setSourceRank(sourceRank).setRunToken(0x7e57L + generation)).build();
     }
 
     private static ToWorker start(long generation) {
@@ -255,6 +255,18 @@ class WorkerProtocolTest {
 
         wire.tell(start(2));
         expect(ToCoordinator.BodyCase.PROGRESS);
+    }
+
+    @Test
+    void aRingAssignmentWithoutARunTokenIsRefusedSayingWhy() {
+        // What a coordinator of an older version sends: the data plane could not fence its ring, so it must not join.
+        wire.tell(ToWorker.newBuilder().setRing(ring(1, 1, 0, StateSource.STATE_FRESH, 0).getRing().toBuilder().clearRunToken())
+                .build());
+
+        WorkerOutcome result = outcome.expectMessageClass(WorkerOutcome.class, WAIT);
+        assertFalse(result.success());
+        assertTrue(result.message().contains("run token") && result.message().contains("same ringtrain version"), result.message());
+        assertFalse(session.calls.stream().anyMatch(c -> c.startsWith("join")), session.calls.toString());
     }
 
     @Test

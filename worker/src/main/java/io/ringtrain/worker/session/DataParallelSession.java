@@ -110,7 +110,7 @@ final class DataParallelSession implements TrainingSession {
         requireNotAborted(next.generation());
         Communicator joined;
         try {
-            joined = plane.join(Math.toIntExact(next.generation()), next.rank(), next.endpointsByRank());
+            joined = plane.join(Math.toIntExact(next.generation()), next.rank(), next.endpointsByRank(), next.token());
         } catch (DataPlaneException e) {
             Optional<String> lost = plane.lostBecause();
             if (lost.isPresent()) {
