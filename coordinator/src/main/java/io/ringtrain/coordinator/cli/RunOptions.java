@@ -81,8 +81,10 @@ final class RunOptions {
         config.getConfig("ringtrain.run.options").entrySet().forEach(e -> merged.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
         merged.putAll(options);
         double rate = learningRate > 0 ? learningRate : "adam".equals(optimizer) ? DEFAULT_ADAM_LR : DEFAULT_SGD_LR;
-        return new RunSettings(runId, model, seed, globalBatch, steps, optimizer, rate, location,
+        RunSettings settings = new RunSettings(runId, model, seed, globalBatch, steps, optimizer, rate, location,
                 s3Endpoint == null ? "" : s3Endpoint, checkpointEvery, progressInterval, export, merged);
+        sessions.check(settings);
+        return settings;
     }
 
     /** Learning rates at which the built-in MLP learns well in the default 300 steps. */

@@ -25,9 +25,14 @@ import io.ringtrain.worker.optim.Optimizer;
 import io.ringtrain.worker.optim.Sgd;
 import io.ringtrain.worker.train.ComputeBackend;
 import io.ringtrain.worker.train.Evaluation;
+import io.ringtrain.worker.train.Model;
+import io.ringtrain.worker.train.ModelContext;
+import io.ringtrain.worker.train.ModelOptions;
 import io.ringtrain.worker.train.Replica;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.CompletionException;
@@ -76,9 +81,13 @@ final class DataParallelSession implements TrainingSession {
     }
 
     static DataParallelSession open(RunSettings run, WorkerContext worker) {
-        SessionOptions options = SessionOptions.of(run.options());
+        ModelOptions given = ModelOptions.of(run.options());
+        SessionOptions options = SessionOptions.of(given);
         ComputeBackend.limitThreads(options.computeThreads());
-        Replica replica = Replica.create(ModelRegistry.create(run.model(), run.seed(), optimizer(run)), run.seed(), run.globalBatch());
+        Optimizer optimizer = optimizer(run, given);
+        Model model = ModelRegistry.create(run.model(), ModelContext.of(run.seed(), given));
+        given.requireAllRead(optionReaders(run));
+        Replica replica = Replica.create(model, optimizer, run.seed(), run.globalBatch());
         Checkpoints checkpoints = Checkpoints.open(run.checkpointStoreUri());
         try {
             DataPlane plane = DataPlane.launch(DataPlaneSettings.of(worker));
@@ -91,7 +100,11 @@ final class DataParallelSession implements TrainingSession {
         }
     }
 
-    static Optimizer optimizer(RunSettings run) {
+    static String optionReaders(RunSettings run) {
+        return "model " + run.model() + ", optimizer " + run.optimizer() + " or the worker";
+    }
+
+    static Optimizer optimizer(RunSettings run, ModelOptions options) {
         return switch (run.optimizer().toLowerCase(Locale.ROOT)) {
             case "sgd" -> new Sgd(run.learningRate(), 0.9, 0.0);
             case "adam" -> Adam.withLearningRate(run.learningRate());
@@ -241,7 +254,14 @@ final class DataParallelSession implements TrainingSession {
             NpyFile.writeParameters(Path.of(run.exportParams()), replica.state());
             LOG.info("wrote {} parameters to {}", replica.state().parameterCount(), run.exportParams());
         }
-        return new SessionSummary(lastLoss, OptionalDouble.of(heldOut.accuracy()), timings.metrics());
+        Map<String, Double> metrics = new LinkedHashMap<>(timings.metrics());
+        metrics.put("model.parameters", (double) replica.state().parameterCount());
+        if (!heldOut.isEmpty()) {
+            metrics.put("heldout.loss", heldOut.meanLoss());
+            heldOut.metrics().forEach((name, value) -> metrics.put("heldout." + name, value));
+        }
+        double accuracy = heldOut.accuracy();
+        return new SessionSummary(lastLoss, Double.isNaN(accuracy) ? OptionalDouble.empty() : OptionalDouble.of(accuracy), metrics);
     }
 
     @Override

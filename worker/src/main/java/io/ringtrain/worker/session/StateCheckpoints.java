@@ -50,7 +50,7 @@ final class StateCheckpoints {
 
     /** The manifest draft every rank sends with its shard: layout plus what a resumed run needs to know. */
     static CheckpointManifest draft(RunSettings run, Replica replica, long step, int worldSize, StateLayout layout) {
-        io.ringtrain.worker.optim.Optimizer optimizer = replica.loop().optimizer();
+        io.ringtrain.worker.optim.Optimizer optimizer = replica.optimizer();
         return io.ringtrain.checkpoint.Checkpoints.draft(run.runId(), step, worldSize, layout)
                 .setProgress(TrainingProgress.newBuilder()
                         .setEpoch(replica.position().epoch())

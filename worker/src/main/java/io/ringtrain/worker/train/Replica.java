@@ -21,14 +21,14 @@ import org.nd4j.linalg.factory.Nd4j;
  * ... all-reduce (sum) replica.state().gradients() in place across the ring ...
  * replica.applyGradientSum();                             // divide by B, optimizer step, advance data
  * }</pre>
- * The semantics are those documented on {@link TrainingLoop}. Everything a run needs to continue
+ * The semantics are those documented on {@link Model}. Everything a run needs to continue
  * (parameters, optimizer slots, step count, data position) is in {@code state().state()}: write
  * those bytes into a fresh replica and it continues bit-identically.
  *
  * <p>Not thread-safe: one training thread drives it.
  */
 public final class Replica {
-    private final TrainingLoop loop;
+    private final Model model;
     private final int globalBatch;
     private final ModelState state;
     private final Optimizer optimizer;
@@ -41,16 +41,16 @@ public final class Replica {
     private BatchShard shard;
     private Batch batch;
 
-    private Replica(TrainingLoop loop, long seed, int globalBatch, ElementType precision) {
-        this.loop = Objects.requireNonNull(loop, "loop");
+    private Replica(Model model, Optimizer optimizer, long seed, int globalBatch, ElementType precision) {
+        this.model = Objects.requireNonNull(model, "model");
         if (globalBatch < 1) {
             throw new IllegalArgumentException("global batch must be >= 1, was " + globalBatch);
         }
         this.globalBatch = globalBatch;
         this.precision = precision;
-        this.optimizer = Objects.requireNonNull(loop.optimizer(), "loop.optimizer()");
-        this.dataset = Objects.requireNonNull(loop.trainingData(), "loop.trainingData()");
-        this.state = ModelState.allocate(loop.parameters(), optimizer.slotNames(), precision);
+        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        this.dataset = Objects.requireNonNull(model.trainingData(), "model.trainingData()");
+        this.state = ModelState.allocate(model.parameters(), optimizer.slotNames(), precision);
         this.state.initialize(seed);
         final INDArray scratch = Nd4j.create(precision.nd4jType(), state.parameterCount());
         this.optimizerBuffers = new OptimizerBuffers(
@@ -61,14 +61,21 @@ public final class Replica {
         shard(0, 1);
     }
 
-    /** A float32 replica at step 0, parameters drawn from {@code seed}, as rank 0 of 1. */
-    public static Replica create(TrainingLoop loop, long seed, int globalBatch) {
-        return new Replica(loop, seed, globalBatch, ElementType.FLOAT32);
+    /**
+     * A float32 replica at step 0, parameters drawn from {@code seed}, as rank 0 of 1.
+     *
+     * @param optimizer the run's optimizer; its state lives in the replica's state arena
+     */
+    public static Replica create(Model model, Optimizer optimizer, long seed, int globalBatch) {
+        return new Replica(model, optimizer, seed, globalBatch, ElementType.FLOAT32);
     }
 
-    /** As {@link #create(TrainingLoop, long, int)} with a chosen precision (FLOAT64 for gradient checks). */
-    public static Replica create(TrainingLoop loop, long seed, int globalBatch, ElementType precision) {
-        return new Replica(loop, seed, globalBatch, precision);
+    /**
+     * As {@link #create(Model, Optimizer, long, int)} with a chosen precision (FLOAT64 for gradient checks), which
+     * must be the one the model was built with ({@link ModelContext#precision()}).
+     */
+    public static Replica create(Model model, Optimizer optimizer, long seed, int globalBatch, ElementType precision) {
+        return new Replica(model, optimizer, seed, globalBatch, precision);
     }
 
     /** Sets this replica's rank in a ring of {@code worldSize}; takes effect from the next step. */
@@ -97,7 +104,7 @@ public final class Replica {
         try {
             if (batch != null) {
                 sampler.fill(position(), shard, batch);
-                lossSum = loop.gradientSum(parameters, batch, gradients);
+                lossSum = model.gradientSum(parameters, batch, gradients);
             }
             gradients.finish();
         } finally {
@@ -129,15 +136,19 @@ public final class Replica {
     }
 
     public Evaluation evaluate() {
-        return loop.evaluate(parameters);
+        return model.evaluate(parameters);
     }
 
     public ModelState state() {
         return state;
     }
 
-    public TrainingLoop loop() {
-        return loop;
+    public Model model() {
+        return model;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
     }
 
     public int globalBatch() {

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** A user's own TrainingLoop, found by name through ModelProvider, trains data-parallel over a real ring. */
+/** A user's own Model, found by name through ModelProvider, trains data-parallel over a real ring. */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class UserModelTest {
 
@@ -35,7 +35,7 @@ class UserModelTest {
             for (int r = 0; r < 2; r++) {
                 int rank = r;
                 ranks.add(CompletableFuture.supplyAsync(() -> {
-                    Replica replica = Replica.create(ModelRegistry.create("linear-test", 3, new Sgd(0.1, 0.9, 0)), 3, 64);
+                    Replica replica = Replica.create(ModelRegistry.create("linear-test", 3), new Sgd(0.1, 0.9, 0), 3, 64);
                     DataParallelStep step = new DataParallelStep(replica, ring.comms[rank]);
                     double first = Double.NaN;
                     double last = Double.NaN;

@@ -5,8 +5,6 @@ import io.ringtrain.worker.data.Dataset;
 import io.ringtrain.worker.data.DeterministicRandom;
 import io.ringtrain.worker.model.Initializer;
 import io.ringtrain.worker.model.ParameterSpec;
-import io.ringtrain.worker.optim.Optimizer;
-import io.ringtrain.worker.optim.Sgd;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,7 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * A user's minimal custom loop: least squares {@code y ~ x w + b} on a seeded dataset, written
  * against the public API only. It never reports gradients early, and counts its calls.
  */
-final class LinearRegressionLoop implements TrainingLoop {
+final class LinearRegressionLoop implements Model {
     static final float[] TRUE_WEIGHTS = {2f, -1f, 0.5f};
     static final float TRUE_BIAS = 0.25f;
 
@@ -36,11 +34,6 @@ final class LinearRegressionLoop implements TrainingLoop {
     @Override
     public Dataset trainingData() {
         return data;
-    }
-
-    @Override
-    public Optimizer optimizer() {
-        return new Sgd(0.1, 0.5, 0);
     }
 
     @Override

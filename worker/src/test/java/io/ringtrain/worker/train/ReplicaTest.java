@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ringtrain.worker.data.DataPosition;
 import io.ringtrain.worker.model.TensorLayout;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
+import io.ringtrain.worker.optim.Optimizer;
+import io.ringtrain.worker.optim.Sgd;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,10 +19,11 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReplicaTest {
+    private static final Optimizer SGD = new Sgd(0.1, 0.5, 0);
 
     @Test
     void mlpReportsEachGradientOnceAsBackwardProducesIt() {
-        final Replica replica = Replica.create(ModelRegistry.create("mlp", 1), 1, 32);
+        final Replica replica = Replica.create(ModelRegistry.create("mlp", 1), SGD, 1, 32);
         final List<String> order = new ArrayList<>();
         final List<TensorLayout> layout = replica.state().gradients().layout();
         replica.computeGradientSum(i -> order.add(layout.get(i).name()));
@@ -30,7 +33,7 @@ class ReplicaTest {
     @Test
     void aLoopThatNeverReportsHasEverythingReportedAtReturnLastFirst() {
         final LinearRegressionLoop loop = new LinearRegressionLoop(100);
-        final Replica replica = Replica.create(loop, 1, 10);
+        final Replica replica = Replica.create(loop, SGD, 1, 10);
         final List<Integer> reported = new ArrayList<>();
         replica.computeGradientSum(reported::add);
         assertEquals(List.of(1, 0), reported);
@@ -38,7 +41,7 @@ class ReplicaTest {
 
     @Test
     void aReportedGradientIsAlreadyFinal() {
-        final Replica replica = Replica.create(ModelRegistry.create("mlp", 2), 2, 48);
+        final Replica replica = Replica.create(ModelRegistry.create("mlp", 2), SGD, 2, 48);
         final ByteBuffer gradients = replica.state().gradients().bytes();
         final List<TensorLayout> layout = replica.state().gradients().layout();
         final byte[][] atReport = new byte[layout.size()][];
@@ -52,7 +55,7 @@ class ReplicaTest {
     void reportingAGradientTwiceIsAnError() {
         final LinearRegressionLoop loop = new LinearRegressionLoop(100);
         loop.reportTwice = true;
-        final Replica replica = Replica.create(loop, 1, 10);
+        final Replica replica = Replica.create(loop, SGD, 1, 10);
         final var e = assertThrows(IllegalStateException.class, () -> replica.computeGradientSum(GradientSink.NONE));
         assertTrue(e.getMessage().contains("'b' was reported ready twice"), e.getMessage());
     }
@@ -61,7 +64,7 @@ class ReplicaTest {
     void aFailingLoopReportsNothingMoreAfterItsFailure() {
         final LinearRegressionLoop loop = new LinearRegressionLoop(100);
         loop.failAfterReportingW = true;
-        final Replica replica = Replica.create(loop, 1, 10);
+        final Replica replica = Replica.create(loop, SGD, 1, 10);
         final List<Integer> reported = new ArrayList<>();
         assertThrows(IllegalStateException.class, () -> replica.computeGradientSum(reported::add));
         assertEquals(List.of(0), reported, "only 'w' was final; 'b' must not be handed to the data plane");
@@ -70,7 +73,7 @@ class ReplicaTest {
     @Test
     void anIdleRankContributesZerosAndStillReportsEveryGradient() {
         final LinearRegressionLoop loop = new LinearRegressionLoop(100);
-        final Replica replica = Replica.create(loop, 1, 2);
+        final Replica replica = Replica.create(loop, SGD, 1, 2);
         replica.shard(0, 3); // B=2 over W=3: shards [0,0), [0,1), [1,2): rank 0 has no samples
         replica.state().flatGradients().assign(5); // stale values from a previous step must not survive
         final List<Integer> reported = new ArrayList<>();
@@ -83,7 +86,7 @@ class ReplicaTest {
 
     @Test
     void stepsAdvanceTheCountersAndDataPositionAcrossEpochs() {
-        final Replica replica = Replica.create(new LinearRegressionLoop(256), 1, 100);
+        final Replica replica = Replica.create(new LinearRegressionLoop(256), SGD, 1, 100);
         for (int i = 0; i < 3; i++) {
             replica.computeGradientSum(GradientSink.NONE);
             replica.applyGradientSum();
@@ -94,7 +97,7 @@ class ReplicaTest {
 
     @Test
     void aCustomLoopLearnsItsTarget() {
-        final Replica replica = Replica.create(new LinearRegressionLoop(512), 1, 64);
+        final Replica replica = Replica.create(new LinearRegressionLoop(512), SGD, 1, 64);
         for (int i = 0; i < 100; i++) {
             replica.computeGradientSum(GradientSink.NONE);
             replica.applyGradientSum();

@@ -60,9 +60,8 @@ class ResumeTest {
     }
 
     private static Replica fresh(String optimizer) {
-        final MlpClassifier.Config config = new MlpClassifier.Config(
-                SEED, 32, List.of(64, 64), 10, 64, 1000, 16, Optimizer.byName(optimizer));
-        return Replica.create(new MlpClassifier(config), SEED, GLOBAL_BATCH);
+        final MlpClassifier.Config config = new MlpClassifier.Config(SEED, 32, List.of(64, 64), 10, 64, 1000, 16);
+        return Replica.create(new MlpClassifier(config), Optimizer.byName(optimizer), SEED, GLOBAL_BATCH);
     }
 
     private static void run(Replica replica, int steps) {

@@ -69,9 +69,8 @@ class WorldSizeIndependenceTest {
     }
 
     private static SimulatedRing ring(int worldSize, String optimizer, long seed, int globalBatch) {
-        final MlpClassifier.Config config = new MlpClassifier.Config(
-                seed, 32, List.of(64, 64), 10, 64, 2048, 16, Optimizer.byName(optimizer));
-        return new SimulatedRing(worldSize, () -> new MlpClassifier(config), seed, globalBatch);
+        final MlpClassifier.Config config = new MlpClassifier.Config(seed, 32, List.of(64, 64), 10, 64, 2048, 16);
+        return new SimulatedRing(worldSize, () -> new MlpClassifier(config), Optimizer.byName(optimizer), seed, globalBatch);
     }
 
     /**

@@ -5,11 +5,12 @@ import io.ringtrain.worker.data.Dataset;
 import io.ringtrain.worker.data.SyntheticClassification;
 import io.ringtrain.worker.model.Initializer;
 import io.ringtrain.worker.model.ParameterSpec;
-import io.ringtrain.worker.optim.Optimizer;
 import io.ringtrain.worker.train.Evaluation;
 import io.ringtrain.worker.train.Gradients;
+import io.ringtrain.worker.train.Model;
+import io.ringtrain.worker.train.ModelContext;
+import io.ringtrain.worker.train.ModelOptions;
 import io.ringtrain.worker.train.Parameters;
-import io.ringtrain.worker.train.TrainingLoop;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +31,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <p>Parameters, in order: {@code w1, b1, w2, b2, ..., wL, bL}; {@code wK} is
  * {@code [inputs of layer K, outputs of layer K]} and {@code bK} is {@code [outputs of layer K]}.
  */
-public final class MlpClassifier implements TrainingLoop {
+public final class MlpClassifier implements Model {
     private final Config config;
     private final SyntheticClassification task;
     private final List<ParameterSpec> parameters;
@@ -51,10 +52,9 @@ public final class MlpClassifier implements TrainingLoop {
      * @param teacherHidden  hidden width of the random teacher network that labels the data
      * @param trainSamples   training split size
      * @param heldOutSamples held-out split size
-     * @param optimizer      the optimizer to train with
      */
     public record Config(long seed, int inputs, List<Integer> hidden, int classes, int teacherHidden,
-                         int trainSamples, int heldOutSamples, Optimizer optimizer) {
+                         int trainSamples, int heldOutSamples) {
         public Config {
             hidden = List.copyOf(hidden);
             if (inputs < 1 || classes < 2 || hidden.stream().anyMatch(h -> h < 1)) {
@@ -63,13 +63,22 @@ public final class MlpClassifier implements TrainingLoop {
             }
         }
 
-        /** 32 inputs, hidden 64 and 64, 10 classes; 16384 training and 4096 held-out samples; Adam. */
+        /** 32 inputs, hidden 64 and 64, 10 classes; 16384 training and 4096 held-out samples. */
         public static Config defaults(long seed) {
-            return new Config(seed, 32, List.of(64, 64), 10, 64, 16_384, 4_096, Optimizer.byName("adam"));
+            return from(ModelContext.of(seed));
         }
 
-        public Config withOptimizer(Optimizer optimizer) {
-            return new Config(seed, inputs, hidden, classes, teacherHidden, trainSamples, heldOutSamples, optimizer);
+        /**
+         * The run's options, each defaulting to {@link #defaults}: {@code inputs} (32), {@code hidden} (64,64),
+         * {@code classes} (10), {@code teacher-hidden} (64), {@code train-samples} (16384), {@code held-out-samples}
+         * (4096).
+         */
+        public static Config from(ModelContext context) {
+            final ModelOptions o = context.options();
+            return new Config(context.seed(), o.integer("inputs", 32, 1, 1 << 16),
+                    o.integers("hidden", List.of(64, 64), 1, 1 << 16), o.integer("classes", 10, 2, 1 << 16),
+                    o.integer("teacher-hidden", 64, 1, 1 << 16), o.integer("train-samples", 16_384, 1, 1 << 26),
+                    o.integer("held-out-samples", 4_096, 1, 1 << 24));
         }
     }
 
@@ -110,11 +119,6 @@ public final class MlpClassifier implements TrainingLoop {
     }
 
     @Override
-    public Optimizer optimizer() {
-        return config.optimizer();
-    }
-
-    @Override
     public double gradientSum(Parameters p, Batch batch, Gradients g) {
         final Scratch s = scratch(batch.size(), batch.features().dataType());
         final double lossSum = forward(p, batch, s);
@@ -151,7 +155,7 @@ public final class MlpClassifier implements TrainingLoop {
         final INDArray actual = heldOutBatch.labels().argMax(1);
         final long correct = predicted.eq(actual).castTo(DataType.INT64).sumNumber().longValue();
         final int n = heldOutBatch.size();
-        return new Evaluation(n, lossSum / n, (double) correct / n);
+        return Evaluation.classification(n, lossSum / n, (double) correct / n, config.classes());
     }
 
     /**

@@ -24,7 +24,7 @@ class MlpLearningTest {
     @ValueSource(strings = {"adam", "sgd"})
     void defaultMlpReachesEightyPercentHeldOutAccuracyInThreeHundredSteps(String optimizer) {
         final Replica replica = Replica.create(
-                ModelRegistry.create(ModelRegistry.DEFAULT_MODEL, 1, Optimizer.byName(optimizer)), 1, GLOBAL_BATCH);
+                ModelRegistry.create(ModelRegistry.DEFAULT_MODEL, 1), Optimizer.byName(optimizer), 1, GLOBAL_BATCH);
         final Evaluation before = replica.evaluate();
 
         double firstLoss = 0;
