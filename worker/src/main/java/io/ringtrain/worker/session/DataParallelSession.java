@@ -20,9 +20,8 @@ import io.ringtrain.worker.WorkerContext;
 import io.ringtrain.worker.exchange.DataParallelStep;
 import io.ringtrain.worker.model.NpyFile;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
-import io.ringtrain.worker.optim.Adam;
 import io.ringtrain.worker.optim.Optimizer;
-import io.ringtrain.worker.optim.Sgd;
+import io.ringtrain.worker.optim.Optimizers;
 import io.ringtrain.worker.train.ComputeBackend;
 import io.ringtrain.worker.train.Evaluation;
 import io.ringtrain.worker.train.Model;
@@ -105,12 +104,7 @@ final class DataParallelSession implements TrainingSession {
     }
 
     static Optimizer optimizer(RunSettings run, ModelOptions options) {
-        return switch (run.optimizer().toLowerCase(Locale.ROOT)) {
-            case "sgd" -> new Sgd(run.learningRate(), 0.9, 0.0);
-            case "adam" -> Adam.withLearningRate(run.learningRate());
-            default -> throw new IllegalArgumentException("unknown optimizer '" + run.optimizer() + "'; known optimizers: "
-                    + Optimizer.names());
-        };
+        return Optimizers.create(run.optimizer(), run.learningRate(), options);
     }
 
     @Override
@@ -159,10 +153,10 @@ final class DataParallelSession implements TrainingSession {
             throw new SessionFailure.StorageFailed("reading the manifest of step " + stepsDone + " failed: " + e.getMessage(), e);
         }
         StateLayout saved = StateLayout.fromEntries(manifest.getTensorsList());
-        if (!saved.tensors().equals(layout.tensors())) {
-            throw new SessionFailure.ModelFailed("checkpoint of step " + stepsDone + " in run " + run.runId() + " holds a different"
-                    + " model state than " + run.model() + " with optimizer " + run.optimizer()
-                    + " (tensors differ): resume with the settings the run was started with", null);
+        Optional<String> unfit = StateCheckpoints.whyNotRestorable(saved, layout);
+        if (unfit.isPresent()) {
+            throw new SessionFailure.ModelFailed("checkpoint of step " + stepsDone + " in run " + run.runId() + " cannot continue"
+                    + " model " + run.model() + " with optimizer " + run.optimizer() + ": " + unfit.get(), null);
         }
         try {
             checkpoints.restore(manifest, replica.state().state().bytes());

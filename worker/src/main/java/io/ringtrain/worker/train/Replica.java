@@ -8,7 +8,6 @@ import io.ringtrain.worker.data.Dataset;
 import io.ringtrain.worker.model.ElementType;
 import io.ringtrain.worker.model.ModelState;
 import io.ringtrain.worker.optim.Optimizer;
-import io.ringtrain.worker.optim.OptimizerBuffers;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -32,7 +31,7 @@ public final class Replica {
     private final int globalBatch;
     private final ModelState state;
     private final Optimizer optimizer;
-    private final OptimizerBuffers optimizerBuffers;
+    private final Optimizer.Bound update;
     private final Parameters parameters;
     private final Gradients gradients;
     private final BatchSampler sampler;
@@ -52,9 +51,7 @@ public final class Replica {
         this.dataset = Objects.requireNonNull(model.trainingData(), "model.trainingData()");
         this.state = ModelState.allocate(model.parameters(), optimizer.slotNames(), precision);
         this.state.initialize(seed);
-        final INDArray scratch = Nd4j.create(precision.nd4jType(), state.parameterCount());
-        this.optimizerBuffers = new OptimizerBuffers(
-                state.flatParameters(), state.flatGradients(), state.flatSlots(), scratch);
+        this.update = optimizer.bind(state.flatParameters(), state.flatGradients(), state.optimizerState(), true);
         this.parameters = new Parameters(state);
         this.gradients = new Gradients(state.gradients());
         this.sampler = new BatchSampler(dataset, seed);
@@ -121,7 +118,7 @@ public final class Replica {
     public void applyGradientSum() {
         state.flatGradients().divi(globalBatch);
         final long step = state.optimizerSteps() + 1;
-        optimizer.update(optimizerBuffers, step);
+        update.step(step, position().epoch());
         state.optimizerSteps(step);
         state.samplesConsumed(Math.addExact(state.samplesConsumed(), globalBatch));
     }

@@ -6,7 +6,7 @@ import io.ringtrain.allreduce.Communicator;
 import io.ringtrain.allreduce.FusionContext;
 import io.ringtrain.allreduce.TestRing;
 import io.ringtrain.worker.model.builtin.MlpClassifier;
-import io.ringtrain.worker.optim.Optimizer;
+import io.ringtrain.worker.optim.Optimizers;
 import io.ringtrain.worker.train.Replica;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,7 +57,7 @@ class ExchangeTimingMeasurement {
             List<DataParallelStep> steps = new ArrayList<>();
             for (Communicator comm : ring.comms) {
                 MlpClassifier mlp = new MlpClassifier(new MlpClassifier.Config(1, 32, model.hidden(), 10, 64, 16_384, 16));
-                steps.add(new DataParallelStep(Replica.create(mlp, Optimizer.byName("adam"), 1, GLOBAL_BATCH), comm,
+                steps.add(new DataParallelStep(Replica.create(mlp, Optimizers.byName("adam"), 1, GLOBAL_BATCH), comm,
                         new FusionContext().bucketBytes(bucketBytes)));
             }
             List<List<StepResult>> results = run(steps);

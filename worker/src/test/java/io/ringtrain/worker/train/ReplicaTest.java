@@ -9,7 +9,8 @@ import io.ringtrain.worker.data.DataPosition;
 import io.ringtrain.worker.model.TensorLayout;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
 import io.ringtrain.worker.optim.Optimizer;
-import io.ringtrain.worker.optim.Sgd;
+import io.ringtrain.worker.optim.Optimizers;
+import java.util.Map;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ReplicaTest {
-    private static final Optimizer SGD = new Sgd(0.1, 0.5, 0);
+    private static final Optimizer SGD = Optimizers.create("sgd", 0.1, ModelOptions.of(Map.of("optim.momentum", "0.5")));
 
     @Test
     void mlpReportsEachGradientOnceAsBackwardProducesIt() {
