@@ -39,6 +39,8 @@ public final class Replica {
     private final ElementType precision;
     private BatchShard shard;
     private Batch batch;
+    /** Whether this replica's model was checked for summed gradients ({@link SumCheck}, once, at the first step). */
+    private boolean sumsChecked;
 
     private Replica(Model model, Optimizer optimizer, long seed, int globalBatch, ElementType precision) {
         this.model = Objects.requireNonNull(model, "model");
@@ -93,20 +95,34 @@ public final class Replica {
      * Zeroes the gradient arena and fills it with this rank's gradient sum for the next step
      * ({@link #step()}), reporting each tensor to {@code sink} as it becomes final. A rank with
      * an empty shard reports all (zero) tensors at once.
+     *
+     * <p>The first time (with at least two samples) it also checks that the model returns sums, not means
+     * ({@link SumCheck}: the model runs once more on the two halves of the batch, before the step) and fails with
+     * an {@link IllegalStateException} saying so.
      */
     public GradientSum computeGradientSum(GradientSink sink) {
+        SumCheck check = null;
+        if (batch != null) {
+            sampler.fill(position(), shard, batch);
+            if (!sumsChecked && batch.size() >= 2) {
+                sumsChecked = true;
+                check = SumCheck.halves(model, parameters, gradients, state.gradients(), dataset, batch).orElse(null);
+            }
+        }
         state.gradients().clear();
-        gradients.begin(sink);
+        gradients.begin(check == null ? sink : check.recording(sink, state.gradients()));
         double lossSum = 0;
         try {
             if (batch != null) {
-                sampler.fill(position(), shard, batch);
                 lossSum = model.gradientSum(parameters, batch, gradients);
             }
             gradients.finish();
         } finally {
             // After a failure the unreported gradients are garbage: they must never reach the sink.
             gradients.detach();
+        }
+        if (check != null) {
+            check.verify(lossSum, batch.size());
         }
         return new GradientSum(lossSum, shard.size());
     }

@@ -108,6 +108,38 @@ class ReplicaTest {
         assertEquals(LinearRegressionLoop.TRUE_BIAS, replica.state().parameter("b").getFloat(0), 1e-3f);
     }
 
+    @Test
+    void aModelReturningMeanGradientsIsStoppedAtItsFirstStepSayingSo() {
+        final LinearRegressionLoop loop = new LinearRegressionLoop(100);
+        loop.returnMeans = true;
+        final Replica replica = Replica.create(loop, SGD, 1, 10);
+        final var e = assertThrows(IllegalStateException.class, () -> replica.computeGradientSum(GradientSink.NONE));
+        assertTrue(e.getMessage().contains("0.500 times the sum of the gradients for its two halves"), e.getMessage());
+        assertTrue(e.getMessage().contains("the SUM over the batch of the per-sample gradients, not their mean"), e.getMessage());
+    }
+
+    @Test
+    void aModelReturningTheMeanLossIsStoppedToo() {
+        final LinearRegressionLoop loop = new LinearRegressionLoop(100);
+        loop.returnMeanLoss = true;
+        final Replica replica = Replica.create(loop, SGD, 1, 10);
+        final var e = assertThrows(IllegalStateException.class, () -> replica.computeGradientSum(GradientSink.NONE));
+        assertTrue(e.getMessage().contains("must return the SUM of the per-sample losses, not their mean"), e.getMessage());
+    }
+
+    @Test
+    void theSumCheckRunsOnceAndLeavesTheStepAsItWouldBe() {
+        final LinearRegressionLoop loop = new LinearRegressionLoop(100);
+        final Replica replica = Replica.create(loop, SGD, 1, 10);
+        final GradientSum checked = replica.computeGradientSum(GradientSink.NONE);
+        final float[] checkedGradients = replica.state().flatGradients().toFloatVector();
+        assertEquals(3, loop.calls, "two halves, then the batch");
+        final GradientSum again = replica.computeGradientSum(GradientSink.NONE); // the same step, not checked again
+        assertEquals(4, loop.calls);
+        assertEquals(again, checked);
+        assertArrayEquals(replica.state().flatGradients().toFloatVector(), checkedGradients, "the halves left nothing behind");
+    }
+
     private static byte[] copy(ByteBuffer bytes, TensorLayout t) {
         final byte[] out = new byte[(int) t.byteLength()];
         bytes.get((int) t.byteOffset(), out);
