@@ -131,9 +131,7 @@ public final class ModelState {
         state.clear();
         gradients.clear();
         for (ParameterSpec p : parameters) {
-            final double[] values = new double[Math.toIntExact(p.elementCount())];
-            p.initializer().fill(values, p.shape(), DeterministicRandom.forPurpose(seed, "init/" + p.name(), 0));
-            parameter(p.name()).assign(Nd4j.createFromArray(values).reshape(p.shape()));
+            p.initializer().initialize(parameter(p.name()), DeterministicRandom.forPurpose(seed, "init/" + p.name(), 0));
         }
     }
 

@@ -14,7 +14,8 @@ public interface ModelProvider {
      * A fresh replica's model. Every worker calls this with an equal context and must get the same model and data.
      * The optimizer is not the model's business: it comes from the run ({@code --optimizer}, {@code --lr},
      * {@code -O optim.*}). Options the model does not read are reported as mistakes, so read every option the model
-     * has, with its default, even when the default is kept.
+     * has, with its default, even when the default is kept. ND4J's random generator is seeded with the run's seed
+     * before this is called, so SameDiff weight-init schemes draw the same values on every worker.
      */
     Model create(ModelContext context);
 }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
 import java.util.function.Function;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The models ringtrain can train, by the name the CLI's {@code --model} takes: the built-in ones and every
@@ -34,9 +35,15 @@ public final class ModelRegistry {
         return List.copyOf(models().keySet());
     }
 
-    /** The named model built from {@code context} (seed, {@code -O} options, precision). */
+    /**
+     * The named model built from {@code context} (seed, {@code -O} options, precision). ND4J's random generator of
+     * this thread is seeded with the run's seed first, so a graph whose variables draw their initial values from it
+     * (SameDiff's weight-init schemes) gets the same values on every worker.
+     */
     public static Model create(String name, ModelContext context) {
-        return lookup(name).apply(context);
+        Function<ModelContext, Model> factory = lookup(name);
+        Nd4j.getRandom().setSeed(context.seed());
+        return factory.apply(context);
     }
 
     /** The named model with its default options, in float32. */

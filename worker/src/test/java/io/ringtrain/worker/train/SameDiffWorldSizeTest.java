@@ -1,0 +1,53 @@
+package io.ringtrain.worker.train;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ringtrain.worker.model.ParameterDifference;
+import io.ringtrain.worker.model.builtin.ModelRegistry;
+import io.ringtrain.worker.optim.Optimizers;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SameDiff models through the adapter (a user's graph and the built-in families, at tiny sizes) end within 1e-5 of
+ * each other on 1, 2 and 4 ranks: the adapter's mean-to-sum scaling makes the update the global batch's mean gradient
+ * whatever the world size. Ranks are in one process (sums in rank order, as {@link SimulatedRing} does).
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class SameDiffWorldSizeTest {
+    private static final Logger LOG = LoggerFactory.getLogger(SameDiffWorldSizeTest.class);
+    private static final double TOLERANCE = 1e-5;
+    private static final int STEPS = 6;
+    private static final int GLOBAL_BATCH = 30; // 2 and 4 ranks get unequal shares
+
+    @ParameterizedTest
+    @CsvSource({"samediff-test, adam"})
+    void parametersAfterTrainingDoNotDependOnWorldSize(String model, String optimizer) {
+        float[] one = train(model, optimizer, 1);
+        for (int worldSize : new int[] {2, 4}) {
+            float[] many = train(model, optimizer, worldSize);
+            double error = ParameterDifference.maxRelative(one, many);
+            LOG.info("{} ({}): W={} vs W=1 after {} steps of B={}: max|a-b|/max|a| = {}", model, optimizer, worldSize, STEPS,
+                    GLOBAL_BATCH, error);
+            assertTrue(error <= TOLERANCE, model + ": W=" + worldSize + " differs from W=1 by " + error);
+        }
+    }
+
+    static float[] train(String model, String optimizer, int worldSize) {
+        ModelOptions tiny = ModelOptions.of(Map.of());
+        SimulatedRing ring = new SimulatedRing(worldSize, () -> ModelRegistry.create(model, ModelContext.of(7, tiny)),
+                Optimizers.byName(optimizer), 7, GLOBAL_BATCH);
+        float[] before = ring.rank(0).state().flatParameters().toFloatVector();
+        for (int step = 0; step < STEPS; step++) {
+            ring.step();
+        }
+        float[] after = ring.rank(0).state().flatParameters().toFloatVector();
+        assertTrue(ParameterDifference.maxRelative(before, after) > 1e-3, model + " did not move in " + STEPS + " steps");
+        return after;
+    }
+}
