@@ -26,7 +26,9 @@ public final class ModelRegistry {
     }
 
     private static final Map<String, BuiltIn> BUILT_IN = Map.of(
-            "mlp", new BuiltIn(MlpClassifier.Config::from, context -> new MlpClassifier(MlpClassifier.Config.from(context))));
+            "mlp", new BuiltIn(MlpClassifier.Config::from, context -> new MlpClassifier(MlpClassifier.Config.from(context))),
+            "cnn", new BuiltIn(ConvClassifier.Config::from, ConvClassifier::create),
+            "gpt", new BuiltIn(TransformerLanguageModel.Config::from, TransformerLanguageModel::create));
 
     private ModelRegistry() {
     }
