@@ -25,6 +25,14 @@ public final class Gradients {
     }
 
     /**
+     * Every gradient as one 1-D view, in declaration order, for frameworks that write one flat gradient array (a DL4J
+     * network). Zero at the start of each step.
+     */
+    public INDArray flat() {
+        return arena.flatView(0, arena.byteLength());
+    }
+
+    /**
      * Reports that the named gradient is final for this step. Reporting a gradient twice in one
      * step is a bug in the model and fails.
      */

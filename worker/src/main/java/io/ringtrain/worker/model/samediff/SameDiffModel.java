@@ -3,6 +3,7 @@ package io.ringtrain.worker.model.samediff;
 import io.ringtrain.worker.data.Batch;
 import io.ringtrain.worker.data.Dataset;
 import io.ringtrain.worker.model.Initializer;
+import io.ringtrain.worker.model.InitialValues;
 import io.ringtrain.worker.model.ParameterSpec;
 import io.ringtrain.worker.train.Evaluation;
 import io.ringtrain.worker.train.Gradients;
@@ -110,7 +111,7 @@ public final class SameDiffModel implements Model {
                 throw new IllegalArgumentException("variable '" + name + "' is a scalar: give it shape [1]");
             }
             Initializer init = b.initializers.get(name);
-            specs.add(ParameterSpec.of(name, init != null ? init : new GraphValues(name, initial), initial.shape()));
+            specs.add(ParameterSpec.of(name, init != null ? init : new InitialValues(name, initial), initial.shape()));
         }
         this.parameters = List.copyOf(specs);
 
@@ -244,40 +245,6 @@ public final class SameDiffModel implements Model {
         if (placeholder && !graph.getVariable(name).isPlaceHolder()) {
             throw new IllegalArgumentException(what + " '" + name + "' must be a placeholder (sd.placeHolder(...)): ringtrain"
                     + " feeds it each batch");
-        }
-    }
-
-    /** The graph's own initial values of a variable, assigned into the arena once and then let go. */
-    private static final class GraphValues implements Initializer {
-        private final String name;
-        private INDArray values;
-
-        GraphValues(String name, INDArray values) {
-            this.name = name;
-            this.values = values;
-        }
-
-        @Override
-        public void fill(double[] out, long[] shape, io.ringtrain.worker.data.DeterministicRandom random) {
-            INDArray source = take();
-            for (int i = 0; i < out.length; i++) {
-                out[i] = source.getDouble(i);
-            }
-        }
-
-        @Override
-        public void initialize(INDArray parameter, io.ringtrain.worker.data.DeterministicRandom random) {
-            parameter.assign(take().reshape(parameter.shape()));
-        }
-
-        private INDArray take() {
-            INDArray source = values;
-            if (source == null) {
-                throw new IllegalStateException("variable '" + name + "' was initialized already: a SameDiffModel serves"
-                        + " one replica");
-            }
-            values = null; // the arena holds the values now; do not keep a second copy of a large model alive
-            return source;
         }
     }
 

@@ -44,7 +44,7 @@ class ModelRegistryTest {
         final var e = assertThrows(IllegalArgumentException.class, () -> ModelRegistry.create("resnet", 1));
         assertTrue(e.getMessage().contains("unknown model 'resnet'"), e.getMessage());
         // The test class path adds a user model through ModelProvider; the message lists every known one.
-        assertTrue(e.getMessage().contains("known models: [cnn, gpt, linear-test, mlp, samediff-test]"), e.getMessage());
+        assertTrue(e.getMessage().contains("known models: [cnn, dl4j-graph-test, dl4j-test, gpt, linear-test, mlp, samediff-test]"), e.getMessage());
     }
 
     private static long parameterCount(Model model) {

@@ -14,19 +14,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SameDiff models through the adapter (a user's graph and the built-in families, at tiny sizes) end within 1e-5 of
- * each other on 1, 2 and 4 ranks: the adapter's mean-to-sum scaling makes the update the global batch's mean gradient
- * whatever the world size. Ranks are in one process (sums in rank order, as {@link SimulatedRing} does).
+ * Models through the adapters (a user's SameDiff graph, the built-in SameDiff families at tiny sizes, a user's DL4J
+ * MultiLayerNetwork and ComputationGraph) end within 1e-5 of each other on 1, 2 and 4 ranks: each adapter hands the
+ * all-reduce the sum of per-sample gradients, so the update is the global batch's mean gradient whatever the world
+ * size. Ranks are in one process (sums in rank order, as {@link SimulatedRing} does).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class SameDiffWorldSizeTest {
-    private static final Logger LOG = LoggerFactory.getLogger(SameDiffWorldSizeTest.class);
+class AdaptedModelsWorldSizeTest {
+    private static final Logger LOG = LoggerFactory.getLogger(AdaptedModelsWorldSizeTest.class);
     private static final double TOLERANCE = 1e-5;
     private static final int STEPS = 6;
     private static final int GLOBAL_BATCH = 30; // 2 and 4 ranks get unequal shares
 
     @ParameterizedTest
-    @CsvSource({"samediff-test, adam", "cnn, sgd", "gpt, adamw"})
+    @CsvSource({"samediff-test, adam", "cnn, sgd", "gpt, adamw", "dl4j-test, rmsprop", "dl4j-graph-test, sgd"})
     void parametersAfterTrainingDoNotDependOnWorldSize(String model, String optimizer) {
         float[] one = train(model, optimizer, 1);
         for (int worldSize : new int[] {2, 4}) {
@@ -41,6 +42,8 @@ class SameDiffWorldSizeTest {
     /** Tiny sizes: the property does not depend on them, and seven replicas per family must build quickly. */
     private static final Map<String, Map<String, String>> TINY = Map.of(
             "samediff-test", Map.of(),
+            "dl4j-test", Map.of(),
+            "dl4j-graph-test", Map.of(),
             "cnn", Map.of("image-size", "8", "channels", "2", "blocks", "2", "dense", "8", "classes", "3", "held-out-samples", "1"),
             "gpt", Map.of("vocab", "6", "seq", "5", "width", "8", "layers", "1", "heads", "2", "held-out-samples", "1"));
 
