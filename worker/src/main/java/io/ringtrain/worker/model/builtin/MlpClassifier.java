@@ -23,10 +23,15 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The built-in example: a multi-layer perceptron classifier (ReLU hidden layers, softmax
+ * The built-in example: a multi-layer perceptron classifier (tanh hidden layers, softmax
  * cross-entropy) on a {@link SyntheticClassification} task generated from the seed. Forward and
  * backward are written by hand with ND4J ops into preallocated buffers, and gradients go straight
  * into the gradient arena, so a training step allocates no large arrays.
+ *
+ * <p>Why tanh and not ReLU: ReLU's derivative jumps at 0, so a pre-activation within float32 rounding of 0 takes
+ * one side with one world size's summation order and the other side with another's, and the runs part for good
+ * (measured, seed 1, SGD with Nesterov momentum: 1 and 4 workers part at step 56 and differ by 1.7e-2 after 300
+ * steps). tanh is smooth, and the same runs stay within 7e-7 of each other after 1600 steps.
  *
  * <p>Parameters, in order: {@code w1, b1, w2, b2, ..., wL, bL}; {@code wK} is
  * {@code [inputs of layer K, outputs of layer K]} and {@code bK} is {@code [outputs of layer K]}.
@@ -94,7 +99,7 @@ public final class MlpClassifier implements Model {
         widths[widths.length - 1] = config.classes();
         final List<ParameterSpec> specs = new ArrayList<>();
         for (int layer = 1; layer < widths.length; layer++) {
-            specs.add(ParameterSpec.of(weight(layer), Initializer.heNormal(), widths[layer - 1], widths[layer]));
+            specs.add(ParameterSpec.of(weight(layer), Initializer.glorotUniform(), widths[layer - 1], widths[layer]));
             specs.add(ParameterSpec.of(bias(layer), Initializer.zeros(), widths[layer]));
         }
         this.parameters = List.copyOf(specs);
@@ -134,8 +139,8 @@ public final class MlpClassifier implements Model {
             if (layer > 1) {
                 final INDArray previous = s.deltas[layer - 1];
                 Nd4j.gemm(delta, p.get(weight(layer)), previous, false, true, 1.0, 0.0);
-                // ReLU derivative: this activation is not needed any more, so it becomes its own mask.
-                previous.muli(Transforms.step(input, false));
+                // tanh' = 1 - tanh^2: this activation is not needed any more, so it becomes the derivative in place.
+                previous.muli(input.muli(input).rsubi(1));
                 delta = previous;
             }
         }
@@ -169,7 +174,7 @@ public final class MlpClassifier implements Model {
             Nd4j.gemm(s.activations[layer - 1], p.get(weight(layer)), out, false, false, 1.0, 0.0);
             out.addiRowVector(p.get(bias(layer)));
             if (layer < layers()) {
-                Transforms.relu(out, false);
+                Transforms.tanh(out, false);
             }
         }
         final INDArray logits = s.activations[layers()];
