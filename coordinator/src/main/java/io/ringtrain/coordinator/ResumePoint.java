@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 
 /** Whether the checkpoint found for --resume can start the run, and whether the run already finished. */
 final class ResumePoint {
@@ -40,7 +41,7 @@ final class ResumePoint {
                 differences.add(key + " " + then + " (now " + value + ")");
             }
         });
-        new java.util.TreeMap<>(recorded).forEach((key, then) -> {
+        new TreeMap<>(recorded).forEach((key, then) -> {
             if (key.startsWith(RunSettings.OPTION_PREFIX) && !now.containsKey(key)) {
                 differences.add(key + " " + then + " (now not given)");
             }

@@ -3,6 +3,8 @@ package io.ringtrain.worker;
 import io.ringtrain.protocol.control.RunSpec;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -55,7 +57,7 @@ public record RunSettings(
      * The options that change how a run executes but not what it computes; every other option (model sizes,
      * {@code optim.*}) decides the result, so a checkpoint records it and a resume must keep it.
      */
-    public static final java.util.Set<String> EXECUTION_OPTIONS = java.util.Set.of(COMPUTE_THREADS, SYNTHETIC_COMPUTE_MS);
+    public static final Set<String> EXECUTION_OPTIONS = Set.of(COMPUTE_THREADS, SYNTHETIC_COMPUTE_MS);
     /** Prefix of the options recorded in {@link #resultConfig()}. */
     public static final String OPTION_PREFIX = "option.";
 
@@ -74,7 +76,7 @@ public record RunSettings(
         config.put("optimizer", optimizer);
         config.put("learning_rate", Double.toString(learningRate));
         config.put(TOTAL_STEPS, Long.toString(totalSteps));
-        new java.util.TreeMap<>(options).forEach((key, value) -> {
+        new TreeMap<>(options).forEach((key, value) -> {
             if (!EXECUTION_OPTIONS.contains(key)) {
                 config.put(OPTION_PREFIX + key, value);
             }

@@ -36,7 +36,7 @@ final class RunOptions {
     String optimizer;
 
     @Option(names = {"--lr", "--learning-rate"}, paramLabel = "RATE", description = "Learning rate; 0: the optimizer's default"
-            + " (sgd 0.05, adam/adamw/amsgrad 0.003, adamax 0.002, rmsprop 0.001, adagrad 0.05). Default: ${DEFAULT-VALUE}")
+            + " (the README's Optimizers table; io.ringtrain.worker.optim.Optimizers holds them). Default: ${DEFAULT-VALUE}")
     double learningRate;
 
     @Option(names = "--checkpoint-dir", paramLabel = "PATH|URI", description = "A path, file:///path or s3://bucket/prefix. Default: ${DEFAULT-VALUE}")

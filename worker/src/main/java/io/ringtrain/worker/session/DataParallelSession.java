@@ -30,7 +30,6 @@ import io.ringtrain.worker.train.ModelOptions;
 import io.ringtrain.worker.train.Replica;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;

@@ -14,6 +14,7 @@ import io.ringtrain.worker.model.TensorLayout;
 import io.ringtrain.worker.train.Replica;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Translates between a replica's state arena and the checkpoint library's vocabulary: the arena's tensors as a
@@ -59,12 +60,12 @@ final class StateCheckpoints {
      * keeps {@code v = momentum * v - lr * g} and takes a Nesterov step, so that velocity would be read as another
      * quantity and the run would not continue the same way. Those are refused with that reason.
      */
-    static java.util.Optional<String> whyNotRestorable(StateLayout saved, StateLayout mine) {
+    static Optional<String> whyNotRestorable(StateLayout saved, StateLayout mine) {
         if (saved.tensors().equals(mine.tensors())) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         if (saved.tensors().stream().anyMatch(t -> t.getSpec().getName().startsWith(LEGACY_SGD_SLOT))) {
-            return java.util.Optional.of("it was written by ringtrain's own SGD with heavy-ball momentum (state "
+            return Optional.of("it was written by ringtrain's own SGD with heavy-ball momentum (state "
                     + LEGACY_SGD_SLOT + "*), from before ringtrain used ND4J's optimizers; ND4J has no optimizer that"
                     + " continues that velocity the same way (its Nesterovs keeps v = momentum*v - lr*g and steps"
                     + " differently), so resuming it would not continue the same run: start a new run (--run-id), or"
@@ -76,12 +77,12 @@ final class StateCheckpoints {
             TensorEntry theirs = i < a.size() ? a.get(i) : null;
             TensorEntry ours = i < b.size() ? b.get(i) : null;
             if (theirs == null || !theirs.equals(ours)) {
-                return java.util.Optional.of("the saved state differs at tensor #" + i + ": " + describe(theirs)
+                return Optional.of("the saved state differs at tensor #" + i + ": " + describe(theirs)
                         + " in the checkpoint, " + describe(ours) + " here; resume with the model, its -O options and"
                         + " the optimizer the run was started with");
             }
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /** Where ringtrain's hand-written SGD kept its momentum, before ND4J's optimizers. */

@@ -9,8 +9,6 @@ import io.ringtrain.worker.model.ElementType;
 import io.ringtrain.worker.model.ModelState;
 import io.ringtrain.worker.optim.Optimizer;
 import java.util.Objects;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One data-parallel copy of the model and the compute half of a training step; the worker

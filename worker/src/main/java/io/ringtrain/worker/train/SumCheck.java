@@ -8,6 +8,7 @@ import io.ringtrain.worker.model.TensorLayout;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +51,7 @@ final class SumCheck {
      * sampled elements. Leaves the gradient arena to be cleared by the caller. Empty when the model failed on a half:
      * then the real step shows that failure as it would without the check.
      */
-    static java.util.Optional<SumCheck> halves(Model model, Parameters parameters, Gradients gradients, Arena arena, Dataset dataset,
+    static Optional<SumCheck> halves(Model model, Parameters parameters, Gradients gradients, Arena arena, Dataset dataset,
                            Batch batch) {
         long elements = arena.byteLength() / arena.floatType().byteSize();
         long stride = Math.max(1, elements / SAMPLES);
@@ -73,7 +74,7 @@ final class SumCheck {
                 gradients.finish();
             } catch (RuntimeException e) {
                 LOG.debug("no sum check: the model failed on half a batch", e);
-                return java.util.Optional.empty();
+                return Optional.empty();
             } finally {
                 gradients.detach();
             }
@@ -82,7 +83,7 @@ final class SumCheck {
                 sum[i] += read(bytes, sampled[i], arena.floatType());
             }
         }
-        return java.util.Optional.of(new SumCheck(sampled, sum, loss, arena.floatType()));
+        return Optional.of(new SumCheck(sampled, sum, loss, arena.floatType()));
     }
 
     /** A sink that samples each gradient as it is reported (when it is final), then hands the report on. */
