@@ -60,7 +60,9 @@ final class ConvClassifier {
         SDVariable x = sd.placeHolder("images", type, -1, 1, c.imageSize(), c.imageSize());
         SDVariable y = sd.placeHolder("labels", type, -1, c.classes());
         var model = SameDiffModel.builder(sd).features("images").labels("labels").loss("loss")
-                .trainingData(images.train()).heldOut(images.heldOut(), new HeldOutMetric.Accuracy("logits", c.classes()));
+                .trainingData(images.train()).heldOut(images.heldOut(), new HeldOutMetric.Accuracy("logits", c.classes()))
+                // SameDiff keeps every activation of an evaluation batch; bound them to about 64 M floats.
+                .evaluationBatch((int) Math.max(1, Math.min(256, (64L << 20) / ((long) c.imageSize() * c.imageSize() * c.channels()))));
 
         SDVariable h = x;
         long in = 1;

@@ -59,7 +59,10 @@ final class TransformerLanguageModel {
         SDVariable tokens = sd.placeHolder("tokens", type, -1, t);
         SDVariable next = sd.placeHolder("next", type, -1, t);
         var model = SameDiffModel.builder(sd).features("tokens").labels("next").loss("loss")
-                .trainingData(text.train()).heldOut(text.heldOut(), new HeldOutMetric.Perplexity(c.vocab()));
+                .trainingData(text.train()).heldOut(text.heldOut(), new HeldOutMetric.Perplexity(c.vocab()))
+                // SameDiff keeps every activation of an evaluation batch: 256 sequences of 64 tokens through the
+                // 100 M size took a worker past 10 GB (OOM-killed, measured); 2048 tokens at a time bounds it.
+                .evaluationBatch(Math.max(1, 2048 / t));
 
         SDVariable tokenEmbedding = weight(sd, model, "embed/tokens", type, Initializer.normal(0.02), c.vocab(), d);
         SDVariable positionEmbedding = weight(sd, model, "embed/positions", type, Initializer.normal(0.01), t, d);
