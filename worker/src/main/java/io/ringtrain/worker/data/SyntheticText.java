@@ -4,7 +4,8 @@ package io.ringtrain.worker.data;
  * Token sequences generated from a seed, for the built-in language model: a second-order Markov chain over a
  * vocabulary of {@code V} tokens in which each pair of previous tokens allows three next tokens, with probabilities
  * 0.6, 0.3 and 0.1 (which three is a hash of the seed and the pair). A model that uses the two previous tokens can
- * reach a perplexity of {@code exp(H) = 2.46} ({@link #BEST_PERPLEXITY}); one that ignores the context, {@code V}.
+ * reach a perplexity of {@code exp(H) = 2.46} ({@link #BEST_PERPLEXITY}) on every token but the first label, which
+ * follows one random token only (about 2.76 over a sequence of 16); one that ignores the context, {@code V}.
  *
  * <p>A sample is {@code seq + 1} tokens: the features are the first {@code seq}, the labels the last {@code seq}
  * (each position's next token), both as floats (token ids are exact in float32 below 2^24). Drawn when a batch asks
