@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 
 /** Whether the checkpoint found for --resume can start the run, and whether the run already finished. */
 final class ResumePoint {
@@ -27,15 +28,22 @@ final class ResumePoint {
 
     /**
      * Why the checkpoint at {@code step} cannot continue this run: it was made with other settings that decide the
-     * result (seed, global batch, optimizer, learning rate, model), each named with both values. Empty when they
-     * agree; --steps may differ (to train further), and settings the checkpoint does not record are not compared.
+     * result (seed, global batch, optimizer, learning rate, model, -O options other than execution ones), each named
+     * with both values. Empty when they agree; --steps may differ (to train further), and settings the checkpoint
+     * does not record are not compared, except that an option it records must still be given.
      */
     static Optional<String> settingsDiffer(RunSettings run, long step, Map<String, String> recorded) {
         List<String> differences = new ArrayList<>();
-        run.resultConfig().forEach((key, value) -> {
+        Map<String, String> now = run.resultConfig();
+        now.forEach((key, value) -> {
             String then = recorded.get(key);
             if (then != null && !key.equals(RunSettings.TOTAL_STEPS) && !sameValue(then, value)) {
                 differences.add(key + " " + then + " (now " + value + ")");
+            }
+        });
+        new TreeMap<>(recorded).forEach((key, then) -> {
+            if (key.startsWith(RunSettings.OPTION_PREFIX) && !now.containsKey(key)) {
+                differences.add(key + " " + then + " (now not given)");
             }
         });
         if (differences.isEmpty()) {

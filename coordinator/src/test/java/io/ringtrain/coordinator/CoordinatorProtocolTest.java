@@ -294,11 +294,12 @@ class CoordinatorProtocolTest {
     void aResumeWithOtherSettingsThanTheCheckpointsIsRefusedNamingEachButMoreStepsAreFine() {
         commits.latest = OptionalLong.of(500);
         commits.latestConfig = Map.of("model", "toy", "seed", "2", "global_batch", "16", "optimizer", "sgd",
-                "learning_rate", "0.2", "total_steps", "600");
+                "learning_rate", "0.2", "total_steps", "600", "option.hidden", "8");
         start(new CoordinatorContext().minWorkers(1).maxWorkers(1).resume(ResumeMode.ALWAYS));
         RunEvent.RunFailed failed = awaitEvent(RunEvent.RunFailed.class);
         assertTrue(failed.reason().contains("the checkpoint at step 500 of run protocol was made with seed 2 (now 1),"
                 + " learning_rate 0.2 (now 0.1)"), failed.reason());
+        assertTrue(failed.reason().contains("option.hidden 8 (now not given)"), "a model option dropped on resume: " + failed.reason());
         assertFalse(failed.reason().contains("total_steps"), "raising --steps is how a run trains further: " + failed.reason());
         assertFalse(failed.reason().contains("global_batch") || failed.reason().contains("optimizer"), failed.reason());
     }

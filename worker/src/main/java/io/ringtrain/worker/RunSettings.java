@@ -3,6 +3,8 @@ package io.ringtrain.worker;
 import io.ringtrain.protocol.control.RunSpec;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -47,6 +49,18 @@ public record RunSettings(
         exportParams = exportParams == null ? "" : exportParams;
     }
 
+    /** Option ({@code -O}): threads ND4J's native code may use per worker. Does not change the result. */
+    public static final String COMPUTE_THREADS = "compute-threads";
+    /** Option ({@code -O}): parked compute time per step, a stand-in for a bigger model. Does not change the result. */
+    public static final String SYNTHETIC_COMPUTE_MS = "synthetic-compute-ms";
+    /**
+     * The options that change how a run executes but not what it computes; every other option (model sizes,
+     * {@code optim.*}) decides the result, so a checkpoint records it and a resume must keep it.
+     */
+    public static final Set<String> EXECUTION_OPTIONS = Set.of(COMPUTE_THREADS, SYNTHETIC_COMPUTE_MS);
+    /** Prefix of the options recorded in {@link #resultConfig()}. */
+    public static final String OPTION_PREFIX = "option.";
+
     /** The key of {@link #resultConfig()} that a resumed run may change (raised, to train further). */
     public static final String TOTAL_STEPS = "total_steps";
 
@@ -62,6 +76,11 @@ public record RunSettings(
         config.put("optimizer", optimizer);
         config.put("learning_rate", Double.toString(learningRate));
         config.put(TOTAL_STEPS, Long.toString(totalSteps));
+        new TreeMap<>(options).forEach((key, value) -> {
+            if (!EXECUTION_OPTIONS.contains(key)) {
+                config.put(OPTION_PREFIX + key, value);
+            }
+        });
         return config;
     }
 

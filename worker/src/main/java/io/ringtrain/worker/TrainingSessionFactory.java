@@ -18,4 +18,14 @@ public interface TrainingSessionFactory {
      * port). Called on the session thread; may block.
      */
     TrainingSession open(RunSettings run, WorkerContext worker) throws Exception;
+
+    /**
+     * Checks the run's settings where the run is started (the CLI), before any worker process exists, so that a
+     * mistake (a bad or misspelled {@code -O} option) fails at once with its message instead of in every worker.
+     * Cheap: it builds no model. By default nothing is checked.
+     *
+     * @throws IllegalArgumentException saying what is wrong and what to do
+     */
+    default void check(RunSettings run) {
+    }
 }

@@ -47,6 +47,11 @@ public final class TrainingSessions implements TrainingSessionFactory {
     }
 
     @Override
+    public void check(RunSettings run) {
+        forModel(run.model()).check(run);
+    }
+
+    @Override
     public TrainingSession open(RunSettings run, WorkerContext worker) throws Exception {
         return forModel(run.model()).open(run, worker);
     }

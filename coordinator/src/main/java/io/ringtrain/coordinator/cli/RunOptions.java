@@ -4,17 +4,15 @@ import com.typesafe.config.Config;
 import io.ringtrain.coordinator.ResumeMode;
 import io.ringtrain.worker.RunSettings;
 import io.ringtrain.worker.TrainingSessions;
+import io.ringtrain.worker.optim.Optimizers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import picocli.CommandLine.Option;
 
 /** Flags that describe the run; shared by {@code local} and {@code coordinator}. Defaults come from ringtrain.run.*. */
 final class RunOptions {
-
-    private static final Set<String> OPTIMIZERS = Set.of("sgd", "adam");
 
     @Option(names = "--run-id", paramLabel = "NAME", description = "Names the run in the checkpoint location; --resume looks for it. Default: ${DEFAULT-VALUE}")
     String runId;
@@ -31,10 +29,14 @@ final class RunOptions {
     @Option(names = "--seed", paramLabel = "N", description = "Seed for the data and the initial parameters. Default: ${DEFAULT-VALUE}")
     long seed;
 
-    @Option(names = "--optimizer", paramLabel = "sgd|adam", description = "Default: ${DEFAULT-VALUE}")
+    @Option(names = "--optimizer", paramLabel = "NAME", description = "One of ND4J's optimizers: sgd (Nesterov momentum 0.9;"
+            + " -O optim.momentum=0 for plain SGD), adam, adamw, adamax, amsgrad, rmsprop, adagrad. Their settings are -O"
+            + " optim.* options (optim.momentum, optim.beta1, optim.beta2, optim.epsilon, optim.rms-decay, optim.weight-decay,"
+            + " optim.clip-norm, optim.schedule, optim.warmup). Default: ${DEFAULT-VALUE}")
     String optimizer;
 
-    @Option(names = {"--lr", "--learning-rate"}, paramLabel = "RATE", description = "Learning rate; 0: the optimizer's default (sgd 0.05, adam 0.003). Default: ${DEFAULT-VALUE}")
+    @Option(names = {"--lr", "--learning-rate"}, paramLabel = "RATE", description = "Learning rate; 0: the optimizer's default"
+            + " (the README's Optimizers table; io.ringtrain.worker.optim.Optimizers holds them). Default: ${DEFAULT-VALUE}")
     double learningRate;
 
     @Option(names = "--checkpoint-dir", paramLabel = "PATH|URI", description = "A path, file:///path or s3://bucket/prefix. Default: ${DEFAULT-VALUE}")
@@ -72,7 +74,8 @@ final class RunOptions {
         require(globalBatch >= 1, "--global-batch must be at least 1, got " + globalBatch);
         require(learningRate >= 0 && Double.isFinite(learningRate), "--lr must be a positive number (or 0 for the optimizer's default), got " + learningRate);
         require(checkpointEvery >= 0, "--checkpoint-every must be 0 (never) or more, got " + checkpointEvery);
-        require(OPTIMIZERS.contains(optimizer), "--optimizer must be sgd or adam, got '" + optimizer + "'");
+        require(Optimizers.names().contains(optimizer), "--optimizer must be one of " + String.join(", ", Optimizers.names())
+                + ", got '" + optimizer + "'");
         require(!progressInterval.isNegative() && !progressInterval.isZero(), "--progress-interval must be positive, got " + progressInterval);
         sessions.forModel(model);
         String location = Preflight.checkpointLocation(checkpointDir);
@@ -80,14 +83,12 @@ final class RunOptions {
         Map<String, String> merged = new LinkedHashMap<>();
         config.getConfig("ringtrain.run.options").entrySet().forEach(e -> merged.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
         merged.putAll(options);
-        double rate = learningRate > 0 ? learningRate : "adam".equals(optimizer) ? DEFAULT_ADAM_LR : DEFAULT_SGD_LR;
-        return new RunSettings(runId, model, seed, globalBatch, steps, optimizer, rate, location,
+        double rate = learningRate > 0 ? learningRate : Optimizers.defaultLearningRate(optimizer);
+        RunSettings settings = new RunSettings(runId, model, seed, globalBatch, steps, optimizer, rate, location,
                 s3Endpoint == null ? "" : s3Endpoint, checkpointEvery, progressInterval, export, merged);
+        sessions.check(settings);
+        return settings;
     }
-
-    /** Learning rates at which the built-in MLP learns well in the default 300 steps. */
-    static final double DEFAULT_SGD_LR = 0.05;
-    static final double DEFAULT_ADAM_LR = 0.003;
 
     static void require(boolean condition, String message) {
         if (!condition) {

@@ -54,7 +54,7 @@ class CliValidationTest {
 
     @Test
     void unknownOptimizerIsRefused() {
-        assertRefused(local("--optimizer", "rmsprop"), "--optimizer must be sgd or adam, got 'rmsprop'");
+        assertRefused(local("--optimizer", "nadam"), "--optimizer must be one of sgd, adam, adamw, adamax, amsgrad, rmsprop, adagrad, got 'nadam'");
     }
 
     @Test

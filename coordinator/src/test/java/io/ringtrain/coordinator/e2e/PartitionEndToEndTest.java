@@ -10,7 +10,7 @@ import io.ringtrain.coordinator.toy.ToyModel;
 import io.ringtrain.worker.model.NpyFile;
 import io.ringtrain.worker.model.ParameterDifference;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
-import io.ringtrain.worker.optim.Sgd;
+import io.ringtrain.worker.optim.Optimizers;
 import io.ringtrain.worker.train.GradientSink;
 import io.ringtrain.worker.train.Replica;
 import java.nio.file.Files;
@@ -241,7 +241,7 @@ class PartitionEndToEndTest {
 
     /** The same run in one piece, in this JVM, with no data plane: mlp, seed 1, B 256, sgd 0.05 (the defaults). */
     private static float[] uninterrupted(int steps) {
-        Replica replica = Replica.create(ModelRegistry.create("mlp", 1, new Sgd(0.05, 0.9, 0.0)), 1, 256);
+        Replica replica = Replica.create(ModelRegistry.create("mlp", 1), Optimizers.byName("sgd"), 1, 256);
         for (int s = 0; s < steps; s++) {
             replica.computeGradientSum(GradientSink.NONE);
             replica.applyGradientSum();

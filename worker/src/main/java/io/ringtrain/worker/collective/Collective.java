@@ -13,7 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * The ring's collectives as an actor, for users who write their own actors instead of a
- * {@code TrainingLoop}: send a command, receive {@link Done} or {@link Failed} as a message. The actor never
+ * {@code Model}: send a command, receive {@link Done} or {@link Failed} as a message. The actor never
  * blocks; it hands each command to the data plane in arrival order, which must be the same order on every
  * rank (as with any collective). Buffers are worked on in place; do not touch one until its result arrives.
  *

@@ -1,6 +1,8 @@
 package io.ringtrain.worker.model;
 
 import io.ringtrain.worker.data.DeterministicRandom;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Draws a parameter's initial values. Each parameter gets its own random stream keyed by the
@@ -12,6 +14,16 @@ public interface Initializer {
 
     /** Fills {@code values} (row-major, one entry per element of {@code shape}). */
     void fill(double[] values, long[] shape, DeterministicRandom random);
+
+    /**
+     * Sets a parameter's view in the state arena. By default through {@link #fill} on the heap; an initializer that
+     * already holds the values (a SameDiff graph's) assigns them directly, with no heap copy of a large tensor.
+     */
+    default void initialize(INDArray parameter, DeterministicRandom random) {
+        final double[] values = new double[Math.toIntExact(parameter.length())];
+        fill(values, parameter.shape(), random);
+        parameter.assign(Nd4j.createFromArray(values).reshape(parameter.shape()));
+    }
 
     static Initializer zeros() {
         return (values, shape, random) -> java.util.Arrays.fill(values, 0.0);

@@ -2,12 +2,10 @@ package io.ringtrain.worker.model;
 
 import io.ringtrain.worker.data.DeterministicRandom;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A model replica's memory: two {@link Arena}s.
@@ -18,6 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *   <li>for each optimizer slot {@code s} in the optimizer's order, one tensor per parameter,
  *       named {@code optim/<s>/<parameter>}, in declaration order (so each slot is itself a
  *       contiguous copy of the parameter layout);</li>
+ *   <li>{@code pad/int64-alignment}: one unused float32, only when needed to align what follows;</li>
  *   <li>{@code optim/steps}: the optimizer's step count, INT64, 8-byte aligned;</li>
  *   <li>{@code data/samples-consumed}: the global data position (samples of the run consumed
  *       by completed steps), INT64.</li>
@@ -34,6 +33,8 @@ public final class ModelState {
     public static final String SLOT_PREFIX = "optim/";
     public static final String OPTIMIZER_STEPS = "optim/steps";
     public static final String SAMPLES_CONSUMED = "data/samples-consumed";
+    /** One unused float32 before the counters when the floats before them end 4 bytes off an 8-byte boundary. */
+    public static final String ALIGNMENT_PADDING = "pad/int64-alignment";
 
     private final List<ParameterSpec> parameters;
     private final List<String> optimizerSlots;
@@ -43,7 +44,7 @@ public final class ModelState {
     private final long parameterBytes;
     private final INDArray flatParameters;
     private final INDArray flatGradients;
-    private final List<INDArray> flatSlots;
+    private final INDArray optimizerState;
     private final int stepsOffset;
     private final int samplesOffset;
     private final ByteBuffer stateBytes;
@@ -64,6 +65,15 @@ public final class ModelState {
                 stateLayout.add(slotTensorName(slot, p.name()), p.shape());
             }
         }
+        long floats = 0;
+        for (ParameterSpec p : parameters) {
+            floats += p.elementCount() * (1 + optimizerSlots.size());
+        }
+        if (floats * precision.byteSize() % ElementType.INT64.byteSize() != 0) {
+            // Checkpoints lay tensors out back to back with no gaps, so the padding the arena would insert before the
+            // 8-byte counters has to be a tensor of its own (only float32 states with an odd element count need it).
+            stateLayout.add(ALIGNMENT_PADDING, 1);
+        }
         stateLayout.add(OPTIMIZER_STEPS, ElementType.INT64);
         stateLayout.add(SAMPLES_CONSUMED, ElementType.INT64);
         this.state = stateLayout.build();
@@ -72,12 +82,9 @@ public final class ModelState {
         this.parameterBytes = gradients.byteLength();
         this.flatParameters = state.flatView(0, parameterBytes);
         this.flatGradients = gradients.flatView(0, parameterBytes);
-        final List<INDArray> slots = new ArrayList<>();
-        for (int s = 0; s < optimizerSlots.size(); s++) {
-            final long from = state.tensor(slotTensorName(optimizerSlots.get(s), parameters.get(0).name())).byteOffset();
-            slots.add(state.flatView(from, from + parameterBytes));
-        }
-        this.flatSlots = List.copyOf(slots);
+        // Same-typed tensors are packed without padding, so the slots follow the parameters as one range.
+        this.optimizerState = optimizerSlots.isEmpty() ? null
+                : state.flatView(parameterBytes, parameterBytes * (1 + optimizerSlots.size()));
         this.stepsOffset = Math.toIntExact(state.tensor(OPTIMIZER_STEPS).byteOffset());
         this.samplesOffset = Math.toIntExact(state.tensor(SAMPLES_CONSUMED).byteOffset());
         this.stateBytes = state.bytes();
@@ -123,9 +130,7 @@ public final class ModelState {
         state.clear();
         gradients.clear();
         for (ParameterSpec p : parameters) {
-            final double[] values = new double[Math.toIntExact(p.elementCount())];
-            p.initializer().fill(values, p.shape(), DeterministicRandom.forPurpose(seed, "init/" + p.name(), 0));
-            parameter(p.name()).assign(Nd4j.createFromArray(values).reshape(p.shape()));
+            p.initializer().initialize(parameter(p.name()), DeterministicRandom.forPurpose(seed, "init/" + p.name(), 0));
         }
     }
 
@@ -179,13 +184,12 @@ public final class ModelState {
         return flatGradients;
     }
 
-    /** Optimizer slot {@code index} (in {@link #optimizerSlots()} order) as one 1-D view. */
-    public INDArray flatSlot(int index) {
-        return flatSlots.get(index);
-    }
-
-    public List<INDArray> flatSlots() {
-        return flatSlots;
+    /**
+     * Every optimizer slot, one after the other in {@link #optimizerSlots()} order, as one 1-D view: the flat state
+     * array an ND4J updater keeps its state in. Null when the optimizer has no state.
+     */
+    public INDArray optimizerState() {
+        return optimizerState;
     }
 
     /** Optimizer steps taken so far (stored in the state arena, so checkpoints carry it). */

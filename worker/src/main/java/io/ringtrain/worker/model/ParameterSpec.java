@@ -10,13 +10,16 @@ import java.util.regex.Pattern;
  * parameters fixes the state layout, the checkpoint layout and the exported parameter order.
  */
 public record ParameterSpec(String name, long[] shape, Initializer initializer) {
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-]+");
+    /** SameDiff names variables inside name scopes {@code scope/name}, so '/' is allowed, except at the start. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.\\-:][A-Za-z0-9_.\\-:/]*");
+    /** Prefixes of the state arena's own tensors (optimizer slots, counters, padding). */
+    private static final java.util.List<String> RESERVED = java.util.List.of("optim/", "data/", "pad/");
 
     public ParameterSpec {
         Objects.requireNonNull(initializer, "initializer");
-        if (name == null || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException("parameter name '" + name
-                    + "' is not valid: use letters, digits, '_', '.' or '-' (no '/', which separates optimizer slots)");
+        if (name == null || !NAME.matcher(name).matches() || RESERVED.stream().anyMatch(name::startsWith)) {
+            throw new IllegalArgumentException("parameter name '" + name + "' is not valid: use letters, digits, '_', '.',"
+                    + " '-', ':' and '/' (not first), and do not start it with " + RESERVED + ", which name ringtrain's own state");
         }
         shape = shape.clone();
         if (shape.length == 0) {

@@ -20,14 +20,17 @@ import io.ringtrain.worker.WorkerContext;
 import io.ringtrain.worker.exchange.DataParallelStep;
 import io.ringtrain.worker.model.NpyFile;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
-import io.ringtrain.worker.optim.Adam;
 import io.ringtrain.worker.optim.Optimizer;
-import io.ringtrain.worker.optim.Sgd;
+import io.ringtrain.worker.optim.Optimizers;
 import io.ringtrain.worker.train.ComputeBackend;
 import io.ringtrain.worker.train.Evaluation;
+import io.ringtrain.worker.train.Model;
+import io.ringtrain.worker.train.ModelContext;
+import io.ringtrain.worker.train.ModelOptions;
 import io.ringtrain.worker.train.Replica;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.CompletionException;
@@ -76,9 +79,13 @@ final class DataParallelSession implements TrainingSession {
     }
 
     static DataParallelSession open(RunSettings run, WorkerContext worker) {
-        SessionOptions options = SessionOptions.of(run.options());
+        ModelOptions given = ModelOptions.of(run.options());
+        SessionOptions options = SessionOptions.of(given);
         ComputeBackend.limitThreads(options.computeThreads());
-        Replica replica = Replica.create(ModelRegistry.create(run.model(), run.seed(), optimizer(run)), run.seed(), run.globalBatch());
+        Optimizer optimizer = optimizer(run, given);
+        Model model = ModelRegistry.create(run.model(), ModelContext.of(run.seed(), given));
+        given.requireAllRead(optionReaders(run));
+        Replica replica = Replica.create(model, optimizer, run.seed(), run.globalBatch());
         Checkpoints checkpoints = Checkpoints.open(run.checkpointStoreUri());
         try {
             DataPlane plane = DataPlane.launch(DataPlaneSettings.of(worker));
@@ -91,13 +98,12 @@ final class DataParallelSession implements TrainingSession {
         }
     }
 
-    static Optimizer optimizer(RunSettings run) {
-        return switch (run.optimizer().toLowerCase(Locale.ROOT)) {
-            case "sgd" -> new Sgd(run.learningRate(), 0.9, 0.0);
-            case "adam" -> Adam.withLearningRate(run.learningRate());
-            default -> throw new IllegalArgumentException("unknown optimizer '" + run.optimizer() + "'; known optimizers: "
-                    + Optimizer.names());
-        };
+    static String optionReaders(RunSettings run) {
+        return "model " + run.model() + ", optimizer " + run.optimizer() + " or the worker";
+    }
+
+    static Optimizer optimizer(RunSettings run, ModelOptions options) {
+        return Optimizers.create(run.optimizer(), run.learningRate(), options);
     }
 
     @Override
@@ -146,10 +152,10 @@ final class DataParallelSession implements TrainingSession {
             throw new SessionFailure.StorageFailed("reading the manifest of step " + stepsDone + " failed: " + e.getMessage(), e);
         }
         StateLayout saved = StateLayout.fromEntries(manifest.getTensorsList());
-        if (!saved.tensors().equals(layout.tensors())) {
-            throw new SessionFailure.ModelFailed("checkpoint of step " + stepsDone + " in run " + run.runId() + " holds a different"
-                    + " model state than " + run.model() + " with optimizer " + run.optimizer()
-                    + " (tensors differ): resume with the settings the run was started with", null);
+        Optional<String> unfit = StateCheckpoints.whyNotRestorable(saved, layout);
+        if (unfit.isPresent()) {
+            throw new SessionFailure.ModelFailed("checkpoint of step " + stepsDone + " in run " + run.runId() + " cannot continue"
+                    + " model " + run.model() + " with optimizer " + run.optimizer() + ": " + unfit.get(), null);
         }
         try {
             checkpoints.restore(manifest, replica.state().state().bytes());
@@ -241,7 +247,14 @@ final class DataParallelSession implements TrainingSession {
             NpyFile.writeParameters(Path.of(run.exportParams()), replica.state());
             LOG.info("wrote {} parameters to {}", replica.state().parameterCount(), run.exportParams());
         }
-        return new SessionSummary(lastLoss, OptionalDouble.of(heldOut.accuracy()), timings.metrics());
+        Map<String, Double> metrics = new LinkedHashMap<>(timings.metrics());
+        metrics.put("model.parameters", (double) replica.state().parameterCount());
+        if (!heldOut.isEmpty()) {
+            metrics.put("heldout.loss", heldOut.meanLoss());
+            heldOut.metrics().forEach((name, value) -> metrics.put("heldout." + name, value));
+        }
+        double accuracy = heldOut.accuracy();
+        return new SessionSummary(lastLoss, Double.isNaN(accuracy) ? OptionalDouble.empty() : OptionalDouble.of(accuracy), metrics);
     }
 
     @Override

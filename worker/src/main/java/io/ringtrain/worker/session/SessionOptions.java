@@ -1,7 +1,8 @@
 package io.ringtrain.worker.session;
 
+import io.ringtrain.worker.RunSettings;
+import io.ringtrain.worker.train.ModelOptions;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * The run options ({@code -O key=value}) the built-in sessions read, checked once with errors that name the option.
@@ -12,26 +13,9 @@ import java.util.Map;
  */
 record SessionOptions(int computeThreads, Duration syntheticCompute) {
 
-    static SessionOptions of(Map<String, String> options) {
+    static SessionOptions of(ModelOptions options) {
         return new SessionOptions(
-                (int) number(options, "compute-threads", 1, 1, 256),
-                Duration.ofMillis(number(options, "synthetic-compute-ms", 0, 0, 60_000)));
-    }
-
-    private static long number(Map<String, String> options, String key, long otherwise, long min, long max) {
-        String text = options.get(key);
-        if (text == null) {
-            return otherwise;
-        }
-        long value;
-        try {
-            value = Long.parseLong(text.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("option " + key + "=" + text + " is not a whole number (" + min + " to " + max + ")");
-        }
-        if (value < min || value > max) {
-            throw new IllegalArgumentException("option " + key + "=" + text + " is out of range: use " + min + " to " + max);
-        }
-        return value;
+                options.integer(RunSettings.COMPUTE_THREADS, 1, 1, 256),
+                Duration.ofMillis(options.whole(RunSettings.SYNTHETIC_COMPUTE_MS, 0, 0, 60_000)));
     }
 }

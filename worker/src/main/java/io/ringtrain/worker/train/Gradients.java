@@ -5,7 +5,7 @@ import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The gradient views a {@link TrainingLoop} writes its gradient sums into, and the way it says
+ * The gradient views a {@link Model} writes its gradient sums into, and the way it says
  * that one of them is final ({@link #ready(String)}), which lets the worker start all-reducing it
  * while the rest of the backward pass runs.
  */
@@ -25,8 +25,16 @@ public final class Gradients {
     }
 
     /**
+     * Every gradient as one 1-D view, in declaration order, for frameworks that write one flat gradient array (a DL4J
+     * network). Zero at the start of each step.
+     */
+    public INDArray flat() {
+        return arena.flatView(0, arena.byteLength());
+    }
+
+    /**
      * Reports that the named gradient is final for this step. Reporting a gradient twice in one
-     * step is a bug in the training loop and fails.
+     * step is a bug in the model and fails.
      */
     public void ready(String name) {
         final int index = arena.indexOf(name);
@@ -42,7 +50,7 @@ public final class Gradients {
         Arrays.fill(reported, false);
     }
 
-    /** Reports the gradients the loop did not, last parameter first (the order backward would). */
+    /** Reports the gradients the model did not, last parameter first (the order backward would). */
     void finish() {
         for (int i = reported.length - 1; i >= 0; i--) {
             if (!reported[i]) {

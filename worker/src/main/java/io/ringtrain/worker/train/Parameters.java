@@ -16,6 +16,14 @@ public final class Parameters {
         return state.parameter(name);
     }
 
+    /**
+     * Every parameter as one 1-D view, in declaration order, for frameworks that keep one flat parameter array
+     * (a DL4J network): writes through it are writes to the parameters.
+     */
+    public INDArray flat() {
+        return state.flatParameters();
+    }
+
     public List<String> names() {
         return state.parameterSpecs().stream().map(p -> p.name()).toList();
     }

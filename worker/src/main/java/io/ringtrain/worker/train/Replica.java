@@ -8,10 +8,7 @@ import io.ringtrain.worker.data.Dataset;
 import io.ringtrain.worker.model.ElementType;
 import io.ringtrain.worker.model.ModelState;
 import io.ringtrain.worker.optim.Optimizer;
-import io.ringtrain.worker.optim.OptimizerBuffers;
 import java.util.Objects;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One data-parallel copy of the model and the compute half of a training step; the worker
@@ -21,18 +18,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * ... all-reduce (sum) replica.state().gradients() in place across the ring ...
  * replica.applyGradientSum();                             // divide by B, optimizer step, advance data
  * }</pre>
- * The semantics are those documented on {@link TrainingLoop}. Everything a run needs to continue
+ * The semantics are those documented on {@link Model}. Everything a run needs to continue
  * (parameters, optimizer slots, step count, data position) is in {@code state().state()}: write
  * those bytes into a fresh replica and it continues bit-identically.
  *
  * <p>Not thread-safe: one training thread drives it.
  */
 public final class Replica {
-    private final TrainingLoop loop;
+    private final Model model;
     private final int globalBatch;
     private final ModelState state;
     private final Optimizer optimizer;
-    private final OptimizerBuffers optimizerBuffers;
+    private final Optimizer.Bound update;
     private final Parameters parameters;
     private final Gradients gradients;
     private final BatchSampler sampler;
@@ -40,35 +37,42 @@ public final class Replica {
     private final ElementType precision;
     private BatchShard shard;
     private Batch batch;
+    /** Whether this replica's model was checked for summed gradients ({@link SumCheck}, once, at the first step). */
+    private boolean sumsChecked;
 
-    private Replica(TrainingLoop loop, long seed, int globalBatch, ElementType precision) {
-        this.loop = Objects.requireNonNull(loop, "loop");
+    private Replica(Model model, Optimizer optimizer, long seed, int globalBatch, ElementType precision) {
+        this.model = Objects.requireNonNull(model, "model");
         if (globalBatch < 1) {
             throw new IllegalArgumentException("global batch must be >= 1, was " + globalBatch);
         }
         this.globalBatch = globalBatch;
         this.precision = precision;
-        this.optimizer = Objects.requireNonNull(loop.optimizer(), "loop.optimizer()");
-        this.dataset = Objects.requireNonNull(loop.trainingData(), "loop.trainingData()");
-        this.state = ModelState.allocate(loop.parameters(), optimizer.slotNames(), precision);
+        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        this.dataset = Objects.requireNonNull(model.trainingData(), "model.trainingData()");
+        this.state = ModelState.allocate(model.parameters(), optimizer.slotNames(), precision);
         this.state.initialize(seed);
-        final INDArray scratch = Nd4j.create(precision.nd4jType(), state.parameterCount());
-        this.optimizerBuffers = new OptimizerBuffers(
-                state.flatParameters(), state.flatGradients(), state.flatSlots(), scratch);
+        this.update = optimizer.bind(state.flatParameters(), state.flatGradients(), state.optimizerState(), true);
         this.parameters = new Parameters(state);
         this.gradients = new Gradients(state.gradients());
         this.sampler = new BatchSampler(dataset, seed);
         shard(0, 1);
     }
 
-    /** A float32 replica at step 0, parameters drawn from {@code seed}, as rank 0 of 1. */
-    public static Replica create(TrainingLoop loop, long seed, int globalBatch) {
-        return new Replica(loop, seed, globalBatch, ElementType.FLOAT32);
+    /**
+     * A float32 replica at step 0, parameters drawn from {@code seed}, as rank 0 of 1.
+     *
+     * @param optimizer the run's optimizer; its state lives in the replica's state arena
+     */
+    public static Replica create(Model model, Optimizer optimizer, long seed, int globalBatch) {
+        return new Replica(model, optimizer, seed, globalBatch, ElementType.FLOAT32);
     }
 
-    /** As {@link #create(TrainingLoop, long, int)} with a chosen precision (FLOAT64 for gradient checks). */
-    public static Replica create(TrainingLoop loop, long seed, int globalBatch, ElementType precision) {
-        return new Replica(loop, seed, globalBatch, precision);
+    /**
+     * As {@link #create(Model, Optimizer, long, int)} with a chosen precision (FLOAT64 for gradient checks), which
+     * must be the one the model was built with ({@link ModelContext#precision()}).
+     */
+    public static Replica create(Model model, Optimizer optimizer, long seed, int globalBatch, ElementType precision) {
+        return new Replica(model, optimizer, seed, globalBatch, precision);
     }
 
     /** Sets this replica's rank in a ring of {@code worldSize}; takes effect from the next step. */
@@ -89,20 +93,34 @@ public final class Replica {
      * Zeroes the gradient arena and fills it with this rank's gradient sum for the next step
      * ({@link #step()}), reporting each tensor to {@code sink} as it becomes final. A rank with
      * an empty shard reports all (zero) tensors at once.
+     *
+     * <p>The first time (with at least two samples) it also checks that the model returns sums, not means
+     * ({@link SumCheck}: the model runs once more on the two halves of the batch, before the step) and fails with
+     * an {@link IllegalStateException} saying so.
      */
     public GradientSum computeGradientSum(GradientSink sink) {
+        SumCheck check = null;
+        if (batch != null) {
+            sampler.fill(position(), shard, batch);
+            if (!sumsChecked && batch.size() >= 2) {
+                sumsChecked = true;
+                check = SumCheck.halves(model, parameters, gradients, state.gradients(), dataset, batch).orElse(null);
+            }
+        }
         state.gradients().clear();
-        gradients.begin(sink);
+        gradients.begin(check == null ? sink : check.recording(sink, state.gradients()));
         double lossSum = 0;
         try {
             if (batch != null) {
-                sampler.fill(position(), shard, batch);
-                lossSum = loop.gradientSum(parameters, batch, gradients);
+                lossSum = model.gradientSum(parameters, batch, gradients);
             }
             gradients.finish();
         } finally {
             // After a failure the unreported gradients are garbage: they must never reach the sink.
             gradients.detach();
+        }
+        if (check != null) {
+            check.verify(lossSum, batch.size());
         }
         return new GradientSum(lossSum, shard.size());
     }
@@ -114,7 +132,7 @@ public final class Replica {
     public void applyGradientSum() {
         state.flatGradients().divi(globalBatch);
         final long step = state.optimizerSteps() + 1;
-        optimizer.update(optimizerBuffers, step);
+        update.step(step, position().epoch());
         state.optimizerSteps(step);
         state.samplesConsumed(Math.addExact(state.samplesConsumed(), globalBatch));
     }
@@ -129,15 +147,19 @@ public final class Replica {
     }
 
     public Evaluation evaluate() {
-        return loop.evaluate(parameters);
+        return model.evaluate(parameters);
     }
 
     public ModelState state() {
         return state;
     }
 
-    public TrainingLoop loop() {
-        return loop;
+    public Model model() {
+        return model;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
     }
 
     public int globalBatch() {

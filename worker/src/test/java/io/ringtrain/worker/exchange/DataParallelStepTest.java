@@ -17,6 +17,7 @@ import io.ringtrain.allreduce.FusionContext;
 import io.ringtrain.allreduce.ReduceOp;
 import io.ringtrain.allreduce.TestRing;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
+import io.ringtrain.worker.optim.Optimizers;
 import io.ringtrain.worker.train.GradientSink;
 import io.ringtrain.worker.train.Replica;
 import java.util.List;
@@ -149,7 +150,7 @@ class DataParallelStepTest {
     @Test
     void fusionSettingsThatCannotBeRightAreRefused() {
         try (TestRing ring = TestRing.udp(1)) {
-            Replica replica = Replica.create(ModelRegistry.create("mlp", 1), 1, 8);
+            Replica replica = Replica.create(ModelRegistry.create("mlp", 1), Optimizers.byName("adam"), 1, 8);
             var average = assertThrows(IllegalArgumentException.class, () -> new DataParallelStep(replica, ring.comms[0],
                     new FusionContext().reduceOp(ReduceOp.AVG)));
             assertTrue(average.getMessage().contains("reduceOp(SUM)"), average.getMessage());
@@ -169,7 +170,7 @@ class DataParallelStepTest {
 
     /** The same steps on one replica with no data plane at all. */
     private static float[] trainWithoutRing(int steps) {
-        Replica replica = Replica.create(ModelRegistry.create("mlp", TrainingRanks.SEED), TrainingRanks.SEED, GLOBAL_BATCH);
+        Replica replica = Replica.create(ModelRegistry.create("mlp", TrainingRanks.SEED), Optimizers.byName("adam"), TrainingRanks.SEED, GLOBAL_BATCH);
         for (int s = 0; s < steps; s++) {
             replica.computeGradientSum(GradientSink.NONE);
             replica.applyGradientSum();

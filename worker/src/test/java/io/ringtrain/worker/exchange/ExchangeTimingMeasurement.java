@@ -6,9 +6,8 @@ import io.ringtrain.allreduce.Communicator;
 import io.ringtrain.allreduce.FusionContext;
 import io.ringtrain.allreduce.TestRing;
 import io.ringtrain.worker.model.builtin.MlpClassifier;
-import io.ringtrain.worker.optim.Optimizer;
+import io.ringtrain.worker.optim.Optimizers;
 import io.ringtrain.worker.train.Replica;
-import io.ringtrain.worker.train.TrainingLoop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -57,9 +56,8 @@ class ExchangeTimingMeasurement {
         try (TestRing ring = ringPath ? TestRing.udp(world, ctx -> ctx.smallMessageThreshold(0)) : TestRing.udp(world)) {
             List<DataParallelStep> steps = new ArrayList<>();
             for (Communicator comm : ring.comms) {
-                TrainingLoop loop = new MlpClassifier(new MlpClassifier.Config(1, 32, model.hidden(), 10, 64, 16_384, 16,
-                        Optimizer.byName("adam")));
-                steps.add(new DataParallelStep(Replica.create(loop, 1, GLOBAL_BATCH), comm,
+                MlpClassifier mlp = new MlpClassifier(new MlpClassifier.Config(1, 32, model.hidden(), 10, 64, 16_384, 16));
+                steps.add(new DataParallelStep(Replica.create(mlp, Optimizers.byName("adam"), 1, GLOBAL_BATCH), comm,
                         new FusionContext().bucketBytes(bucketBytes)));
             }
             List<List<StepResult>> results = run(steps);

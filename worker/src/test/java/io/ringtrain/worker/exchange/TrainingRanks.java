@@ -5,6 +5,7 @@ import io.ringtrain.worker.StepResult;
 import io.ringtrain.allreduce.Communicator;
 import io.ringtrain.allreduce.FusionContext;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
+import io.ringtrain.worker.optim.Optimizers;
 import io.ringtrain.worker.train.Replica;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ final class TrainingRanks {
 
     TrainingRanks(Communicator[] ring, int globalBatch, FusionContext fusion) {
         for (Communicator comm : ring) {
-            Replica replica = Replica.create(ModelRegistry.create("mlp", SEED), SEED, globalBatch);
+            Replica replica = Replica.create(ModelRegistry.create("mlp", SEED), Optimizers.byName("adam"), SEED, globalBatch);
             steps.add(fusion == null ? new DataParallelStep(replica, comm) : new DataParallelStep(replica, comm, fusion));
             results.add(new ArrayList<>());
             parameters.add(new ArrayList<>());

@@ -80,7 +80,7 @@ class ArenaTest {
 
     @Test
     void viewsStillAliasTheArenasAfterTraining() {
-        final Replica replica = Replica.create(ModelRegistry.create("mlp", 3), 3, 64);
+        final Replica replica = Replica.create(ModelRegistry.create("mlp", 3), io.ringtrain.worker.optim.Optimizers.byName("adam"), 3, 64);
         final ModelState state = replica.state();
         final long stateAddress = state.state().address();
         final long gradientAddress = state.gradients().address();

@@ -63,8 +63,10 @@ class ModelStateTest {
         var e = assertThrows(IllegalArgumentException.class, () -> ModelState.allocate(
                 List.of(PARAMETERS.get(0), PARAMETERS.get(0)), List.of(), ElementType.FLOAT32));
         assertTrue(e.getMessage().contains("'w1' is declared twice"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> ParameterSpec.of("layer/w", Initializer.zeros(), 2));
-        assertTrue(e.getMessage().contains("'/'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ParameterSpec.of("optim/m/w", Initializer.zeros(), 2));
+        assertTrue(e.getMessage().contains("which name ringtrain's own state"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ParameterSpec.of("/w", Initializer.zeros(), 2));
+        ParameterSpec.of("block0/attention/wq", Initializer.zeros(), 2); // SameDiff's name scopes
         assertThrows(IllegalArgumentException.class, () -> ParameterSpec.of("w", Initializer.zeros(), 2, 0));
     }
 }

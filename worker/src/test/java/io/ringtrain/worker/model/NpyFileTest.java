@@ -25,7 +25,7 @@ class NpyFileTest {
                 ParameterSpec.of("w", Initializer.normal(1), 2, 3),
                 ParameterSpec.of("b", Initializer.normal(1), 3)), List.of("velocity"), ElementType.FLOAT32);
         state.initialize(4);
-        state.flatSlot(0).assign(99); // optimizer state must not leak into the export
+        state.optimizerState().assign(99); // optimizer state must not leak into the export
 
         final Path file = directory.resolve("out/params.npy");
         NpyFile.writeParameters(file, state);

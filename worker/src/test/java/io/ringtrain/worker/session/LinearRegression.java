@@ -4,28 +4,27 @@ import io.ringtrain.worker.data.Batch;
 import io.ringtrain.worker.data.Dataset;
 import io.ringtrain.worker.model.Initializer;
 import io.ringtrain.worker.model.ParameterSpec;
-import io.ringtrain.worker.optim.Optimizer;
 import io.ringtrain.worker.train.Gradients;
+import io.ringtrain.worker.train.Model;
+import io.ringtrain.worker.train.ModelContext;
 import io.ringtrain.worker.train.ModelProvider;
 import io.ringtrain.worker.train.Parameters;
-import io.ringtrain.worker.train.TrainingLoop;
 import java.util.List;
 import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * What a user writes to train their own model: a {@link TrainingLoop} and a {@link ModelProvider}, nothing about
- * actors or networks. Least squares y = x·w + b on data generated from the seed.
+ * What a user writes to train their own model with hand-written gradients: a {@link Model} and a
+ * {@link ModelProvider}, nothing about actors, networks or optimizers. Least squares y = x·w + b on data generated
+ * from the seed; {@code -O samples=N} sizes the dataset.
  */
-public final class LinearRegression implements TrainingLoop {
+public final class LinearRegression implements Model {
     static final int FEATURES = 8;
 
-    private final Optimizer optimizer;
     private final Dataset data;
 
-    LinearRegression(long seed, Optimizer optimizer) {
-        this.optimizer = optimizer;
-        this.data = new LinearData(seed);
+    LinearRegression(long seed, int samples) {
+        this.data = new LinearData(seed, samples);
     }
 
     /** Registered in META-INF/services of the test class path. */
@@ -36,8 +35,8 @@ public final class LinearRegression implements TrainingLoop {
         }
 
         @Override
-        public TrainingLoop create(long seed, Optimizer optimizer) {
-            return new LinearRegression(seed, optimizer);
+        public Model create(ModelContext context) {
+            return new LinearRegression(context.seed(), context.options().integer("samples", 4096, 1, 1 << 20));
         }
     }
 
@@ -49,11 +48,6 @@ public final class LinearRegression implements TrainingLoop {
     @Override
     public Dataset trainingData() {
         return data;
-    }
-
-    @Override
-    public Optimizer optimizer() {
-        return optimizer;
     }
 
     @Override
@@ -69,14 +63,16 @@ public final class LinearRegression implements TrainingLoop {
     /** y = x·w* + 0.5 with w* = (1, 2, ..., 8) / 8, x ~ N(0, 1) from (seed, index). */
     static final class LinearData implements Dataset {
         private final long seed;
+        private final int samples;
 
-        LinearData(long seed) {
+        LinearData(long seed, int samples) {
             this.seed = seed;
+            this.samples = samples;
         }
 
         @Override
         public long size() {
-            return 4096;
+            return samples;
         }
 
         @Override

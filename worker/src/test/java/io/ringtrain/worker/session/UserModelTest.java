@@ -8,7 +8,8 @@ import io.ringtrain.allreduce.TestRing;
 import io.ringtrain.worker.exchange.DataParallelStep;
 import io.ringtrain.worker.StepResult;
 import io.ringtrain.worker.model.builtin.ModelRegistry;
-import io.ringtrain.worker.optim.Sgd;
+import io.ringtrain.worker.optim.Optimizers;
+import io.ringtrain.worker.train.ModelOptions;
 import io.ringtrain.worker.train.Replica;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** A user's own TrainingLoop, found by name through ModelProvider, trains data-parallel over a real ring. */
+/** A user's own Model, found by name through ModelProvider, trains data-parallel over a real ring. */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class UserModelTest {
 
@@ -35,7 +36,7 @@ class UserModelTest {
             for (int r = 0; r < 2; r++) {
                 int rank = r;
                 ranks.add(CompletableFuture.supplyAsync(() -> {
-                    Replica replica = Replica.create(ModelRegistry.create("linear-test", 3, new Sgd(0.1, 0.9, 0)), 3, 64);
+                    Replica replica = Replica.create(ModelRegistry.create("linear-test", 3), Optimizers.create("sgd", 0.1, ModelOptions.none()), 3, 64);
                     DataParallelStep step = new DataParallelStep(replica, ring.comms[rank]);
                     double first = Double.NaN;
                     double last = Double.NaN;

@@ -5,8 +5,6 @@ import io.ringtrain.worker.data.Dataset;
 import io.ringtrain.worker.data.DeterministicRandom;
 import io.ringtrain.worker.model.Initializer;
 import io.ringtrain.worker.model.ParameterSpec;
-import io.ringtrain.worker.optim.Optimizer;
-import io.ringtrain.worker.optim.Sgd;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,7 +13,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * A user's minimal custom loop: least squares {@code y ~ x w + b} on a seeded dataset, written
  * against the public API only. It never reports gradients early, and counts its calls.
  */
-final class LinearRegressionLoop implements TrainingLoop {
+final class LinearRegressionLoop implements Model {
     static final float[] TRUE_WEIGHTS = {2f, -1f, 0.5f};
     static final float TRUE_BIAS = 0.25f;
 
@@ -23,6 +21,9 @@ final class LinearRegressionLoop implements TrainingLoop {
     int calls;
     boolean reportTwice;
     boolean failAfterReportingW;
+    /** The usual convention elsewhere, and the mistake {@code SumCheck} catches. */
+    boolean returnMeans;
+    boolean returnMeanLoss;
 
     LinearRegressionLoop(int samples) {
         this.data = new LinearData(samples);
@@ -39,11 +40,6 @@ final class LinearRegressionLoop implements TrainingLoop {
     }
 
     @Override
-    public Optimizer optimizer() {
-        return new Sgd(0.1, 0.5, 0);
-    }
-
-    @Override
     public double gradientSum(Parameters p, Batch batch, Gradients g) {
         calls++;
         final INDArray residual = batch.features().mmul(p.get("w")).addiRowVector(p.get("b")).subi(batch.labels());
@@ -57,7 +53,12 @@ final class LinearRegressionLoop implements TrainingLoop {
             g.ready("b");
             g.ready("b");
         }
-        return 0.5 * residual.mul(residual).sumNumber().doubleValue();
+        if (returnMeans) {
+            g.get("w").divi(batch.size());
+            g.get("b").divi(batch.size());
+        }
+        final double loss = 0.5 * residual.mul(residual).sumNumber().doubleValue();
+        return returnMeanLoss ? loss / batch.size() : loss;
     }
 
     private static final class LinearData implements Dataset {

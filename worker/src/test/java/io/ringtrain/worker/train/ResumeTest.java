@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.ringtrain.worker.model.builtin.MlpClassifier;
-import io.ringtrain.worker.optim.Optimizer;
+import io.ringtrain.worker.optim.Optimizers;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
@@ -24,7 +24,7 @@ class ResumeTest {
     private static final int END_AT = 30;
 
     @ParameterizedTest
-    @ValueSource(strings = {"adam", "sgd"})
+    @ValueSource(strings = {"adam", "sgd", "amsgrad", "rmsprop"})
     void restoredStateBytesContinueBitIdentically(String optimizer) {
         final Replica uninterrupted = fresh(optimizer);
         run(uninterrupted, END_AT);
@@ -60,9 +60,8 @@ class ResumeTest {
     }
 
     private static Replica fresh(String optimizer) {
-        final MlpClassifier.Config config = new MlpClassifier.Config(
-                SEED, 32, List.of(64, 64), 10, 64, 1000, 16, Optimizer.byName(optimizer));
-        return Replica.create(new MlpClassifier(config), SEED, GLOBAL_BATCH);
+        final MlpClassifier.Config config = new MlpClassifier.Config(SEED, 32, List.of(64, 64), 10, 64, 1000, 16);
+        return Replica.create(new MlpClassifier(config), Optimizers.byName(optimizer), SEED, GLOBAL_BATCH);
     }
 
     private static void run(Replica replica, int steps) {

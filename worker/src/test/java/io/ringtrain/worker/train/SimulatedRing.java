@@ -3,6 +3,7 @@ package io.ringtrain.worker.train;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import io.ringtrain.worker.optim.Optimizer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -13,9 +14,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class SimulatedRing {
     private final List<Replica> replicas = new ArrayList<>();
 
-    SimulatedRing(int worldSize, Supplier<TrainingLoop> loops, long seed, int globalBatch) {
+    SimulatedRing(int worldSize, Supplier<Model> models, Optimizer optimizer, long seed, int globalBatch) {
         for (int rank = 0; rank < worldSize; rank++) {
-            final Replica replica = Replica.create(loops.get(), seed, globalBatch);
+            final Replica replica = Replica.create(models.get(), optimizer, seed, globalBatch);
             replica.shard(rank, worldSize);
             replicas.add(replica);
         }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ringtrain.worker.model.builtin.MlpClassifier;
-import io.ringtrain.worker.optim.Optimizer;
+import io.ringtrain.worker.optim.Optimizers;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -69,9 +69,8 @@ class WorldSizeIndependenceTest {
     }
 
     private static SimulatedRing ring(int worldSize, String optimizer, long seed, int globalBatch) {
-        final MlpClassifier.Config config = new MlpClassifier.Config(
-                seed, 32, List.of(64, 64), 10, 64, 2048, 16, Optimizer.byName(optimizer));
-        return new SimulatedRing(worldSize, () -> new MlpClassifier(config), seed, globalBatch);
+        final MlpClassifier.Config config = new MlpClassifier.Config(seed, 32, List.of(64, 64), 10, 64, 2048, 16);
+        return new SimulatedRing(worldSize, () -> new MlpClassifier(config), Optimizers.byName(optimizer), seed, globalBatch);
     }
 
     /**

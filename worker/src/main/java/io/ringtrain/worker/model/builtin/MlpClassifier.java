@@ -5,11 +5,12 @@ import io.ringtrain.worker.data.Dataset;
 import io.ringtrain.worker.data.SyntheticClassification;
 import io.ringtrain.worker.model.Initializer;
 import io.ringtrain.worker.model.ParameterSpec;
-import io.ringtrain.worker.optim.Optimizer;
 import io.ringtrain.worker.train.Evaluation;
 import io.ringtrain.worker.train.Gradients;
+import io.ringtrain.worker.train.Model;
+import io.ringtrain.worker.train.ModelContext;
+import io.ringtrain.worker.train.ModelOptions;
 import io.ringtrain.worker.train.Parameters;
-import io.ringtrain.worker.train.TrainingLoop;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,15 +23,20 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The built-in example: a multi-layer perceptron classifier (ReLU hidden layers, softmax
+ * The built-in example: a multi-layer perceptron classifier (tanh hidden layers, softmax
  * cross-entropy) on a {@link SyntheticClassification} task generated from the seed. Forward and
  * backward are written by hand with ND4J ops into preallocated buffers, and gradients go straight
  * into the gradient arena, so a training step allocates no large arrays.
  *
+ * <p>Why tanh and not ReLU: ReLU's derivative jumps at 0, so a pre-activation within float32 rounding of 0 takes
+ * one side with one world size's summation order and the other side with another's, and the runs part for good
+ * (measured, seed 1, SGD with Nesterov momentum: 1 and 4 workers part at step 56 and differ by 1.7e-2 after 300
+ * steps). tanh is smooth, and the same runs stay within 7e-7 of each other after 1600 steps.
+ *
  * <p>Parameters, in order: {@code w1, b1, w2, b2, ..., wL, bL}; {@code wK} is
  * {@code [inputs of layer K, outputs of layer K]} and {@code bK} is {@code [outputs of layer K]}.
  */
-public final class MlpClassifier implements TrainingLoop {
+public final class MlpClassifier implements Model {
     private final Config config;
     private final SyntheticClassification task;
     private final List<ParameterSpec> parameters;
@@ -51,10 +57,9 @@ public final class MlpClassifier implements TrainingLoop {
      * @param teacherHidden  hidden width of the random teacher network that labels the data
      * @param trainSamples   training split size
      * @param heldOutSamples held-out split size
-     * @param optimizer      the optimizer to train with
      */
     public record Config(long seed, int inputs, List<Integer> hidden, int classes, int teacherHidden,
-                         int trainSamples, int heldOutSamples, Optimizer optimizer) {
+                         int trainSamples, int heldOutSamples) {
         public Config {
             hidden = List.copyOf(hidden);
             if (inputs < 1 || classes < 2 || hidden.stream().anyMatch(h -> h < 1)) {
@@ -63,13 +68,22 @@ public final class MlpClassifier implements TrainingLoop {
             }
         }
 
-        /** 32 inputs, hidden 64 and 64, 10 classes; 16384 training and 4096 held-out samples; Adam. */
+        /** 32 inputs, hidden 64 and 64, 10 classes; 16384 training and 4096 held-out samples. */
         public static Config defaults(long seed) {
-            return new Config(seed, 32, List.of(64, 64), 10, 64, 16_384, 4_096, Optimizer.byName("adam"));
+            return from(ModelContext.of(seed));
         }
 
-        public Config withOptimizer(Optimizer optimizer) {
-            return new Config(seed, inputs, hidden, classes, teacherHidden, trainSamples, heldOutSamples, optimizer);
+        /**
+         * The run's options, each defaulting to {@link #defaults}: {@code inputs} (32), {@code hidden} (64,64),
+         * {@code classes} (10), {@code teacher-hidden} (64), {@code train-samples} (16384), {@code held-out-samples}
+         * (4096).
+         */
+        public static Config from(ModelContext context) {
+            final ModelOptions o = context.options();
+            return new Config(context.seed(), o.integer("inputs", 32, 1, 1 << 16),
+                    o.integers("hidden", List.of(64, 64), 1, 1 << 16), o.integer("classes", 10, 2, 1 << 16),
+                    o.integer("teacher-hidden", 64, 1, 1 << 16), o.integer("train-samples", 16_384, 1, 1 << 26),
+                    o.integer("held-out-samples", 4_096, 1, 1 << 24));
         }
     }
 
@@ -85,7 +99,7 @@ public final class MlpClassifier implements TrainingLoop {
         widths[widths.length - 1] = config.classes();
         final List<ParameterSpec> specs = new ArrayList<>();
         for (int layer = 1; layer < widths.length; layer++) {
-            specs.add(ParameterSpec.of(weight(layer), Initializer.heNormal(), widths[layer - 1], widths[layer]));
+            specs.add(ParameterSpec.of(weight(layer), Initializer.glorotUniform(), widths[layer - 1], widths[layer]));
             specs.add(ParameterSpec.of(bias(layer), Initializer.zeros(), widths[layer]));
         }
         this.parameters = List.copyOf(specs);
@@ -110,11 +124,6 @@ public final class MlpClassifier implements TrainingLoop {
     }
 
     @Override
-    public Optimizer optimizer() {
-        return config.optimizer();
-    }
-
-    @Override
     public double gradientSum(Parameters p, Batch batch, Gradients g) {
         final Scratch s = scratch(batch.size(), batch.features().dataType());
         final double lossSum = forward(p, batch, s);
@@ -130,8 +139,8 @@ public final class MlpClassifier implements TrainingLoop {
             if (layer > 1) {
                 final INDArray previous = s.deltas[layer - 1];
                 Nd4j.gemm(delta, p.get(weight(layer)), previous, false, true, 1.0, 0.0);
-                // ReLU derivative: this activation is not needed any more, so it becomes its own mask.
-                previous.muli(Transforms.step(input, false));
+                // tanh' = 1 - tanh^2: this activation is not needed any more, so it becomes the derivative in place.
+                previous.muli(input.muli(input).rsubi(1));
                 delta = previous;
             }
         }
@@ -151,7 +160,7 @@ public final class MlpClassifier implements TrainingLoop {
         final INDArray actual = heldOutBatch.labels().argMax(1);
         final long correct = predicted.eq(actual).castTo(DataType.INT64).sumNumber().longValue();
         final int n = heldOutBatch.size();
-        return new Evaluation(n, lossSum / n, (double) correct / n);
+        return Evaluation.classification(n, lossSum / n, (double) correct / n, config.classes());
     }
 
     /**
@@ -165,7 +174,7 @@ public final class MlpClassifier implements TrainingLoop {
             Nd4j.gemm(s.activations[layer - 1], p.get(weight(layer)), out, false, false, 1.0, 0.0);
             out.addiRowVector(p.get(bias(layer)));
             if (layer < layers()) {
-                Transforms.relu(out, false);
+                Transforms.tanh(out, false);
             }
         }
         final INDArray logits = s.activations[layers()];

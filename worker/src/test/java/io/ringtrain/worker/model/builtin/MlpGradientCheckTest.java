@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ringtrain.worker.model.ElementType;
 import io.ringtrain.worker.model.ModelState;
 import io.ringtrain.worker.model.ParameterSpec;
-import io.ringtrain.worker.optim.Optimizer;
+import io.ringtrain.worker.optim.Optimizers;
 import io.ringtrain.worker.train.GradientSink;
 import io.ringtrain.worker.train.GradientSum;
 import io.ringtrain.worker.train.Replica;
@@ -23,10 +23,9 @@ class MlpGradientCheckTest {
 
     @Test
     void backwardMatchesFiniteDifferencesForEveryParameterElement() {
-        final MlpClassifier model = new MlpClassifier(new MlpClassifier.Config(
-                7, 5, List.of(4, 3), 3, 4, 11, 4, Optimizer.byName("sgd")));
+        final MlpClassifier model = new MlpClassifier(new MlpClassifier.Config(7, 5, List.of(4, 3), 3, 4, 11, 4));
         // 7 samples on one rank: odd sizes catch transposition and broadcasting mistakes.
-        final Replica replica = Replica.create(model, 7, 7, ElementType.FLOAT64);
+        final Replica replica = Replica.create(model, Optimizers.byName("sgd"), 7, 7, ElementType.FLOAT64);
         final ModelState state = replica.state();
 
         replica.computeGradientSum(GradientSink.NONE);
@@ -52,16 +51,15 @@ class MlpGradientCheckTest {
 
     @Test
     void lossIsTheSumOverSamplesNotTheMean() {
-        final MlpClassifier model = new MlpClassifier(new MlpClassifier.Config(
-                3, 5, List.of(4), 3, 4, 8, 4, Optimizer.byName("sgd")));
-        final Replica whole = Replica.create(model, 3, 8, ElementType.FLOAT64);
+        final MlpClassifier model = new MlpClassifier(new MlpClassifier.Config(3, 5, List.of(4), 3, 4, 8, 4));
+        final Replica whole = Replica.create(model, Optimizers.byName("sgd"), 3, 8, ElementType.FLOAT64);
         final GradientSum all = whole.computeGradientSum(GradientSink.NONE);
         final double[] allGradients = whole.state().flatGradients().toDoubleVector();
 
         double lossOfHalves = 0;
         final double[] sumOfHalves = new double[allGradients.length];
         for (int rank = 0; rank < 2; rank++) {
-            final Replica half = Replica.create(new MlpClassifier(model.config()), 3, 8, ElementType.FLOAT64);
+            final Replica half = Replica.create(new MlpClassifier(model.config()), Optimizers.byName("sgd"), 3, 8, ElementType.FLOAT64);
             half.shard(rank, 2);
             lossOfHalves += half.computeGradientSum(GradientSink.NONE).lossSum();
             final double[] g = half.state().flatGradients().toDoubleVector();

@@ -2,7 +2,7 @@ package io.ringtrain.worker.model.builtin;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ringtrain.worker.optim.Optimizer;
+import io.ringtrain.worker.optim.Optimizers;
 import io.ringtrain.worker.train.Evaluation;
 import io.ringtrain.worker.train.GradientSink;
 import io.ringtrain.worker.train.Replica;
@@ -24,7 +24,7 @@ class MlpLearningTest {
     @ValueSource(strings = {"adam", "sgd"})
     void defaultMlpReachesEightyPercentHeldOutAccuracyInThreeHundredSteps(String optimizer) {
         final Replica replica = Replica.create(
-                ModelRegistry.create(ModelRegistry.DEFAULT_MODEL, 1, Optimizer.byName(optimizer)), 1, GLOBAL_BATCH);
+                ModelRegistry.create(ModelRegistry.DEFAULT_MODEL, 1), Optimizers.byName(optimizer), 1, GLOBAL_BATCH);
         final Evaluation before = replica.evaluate();
 
         double firstLoss = 0;

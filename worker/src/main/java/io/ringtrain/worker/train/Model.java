@@ -3,14 +3,17 @@ package io.ringtrain.worker.train;
 import io.ringtrain.worker.data.Batch;
 import io.ringtrain.worker.data.Dataset;
 import io.ringtrain.worker.model.ParameterSpec;
-import io.ringtrain.worker.optim.Optimizer;
 import java.util.List;
 
 /**
- * What a user writes to train a model with ringtrain: the model's parameters, its data, its
- * optimizer, and a function that computes gradients for a batch. Everything else (ranks, the
- * ring, gradient all-reduce, averaging, checkpoints, resume) belongs to the worker; an
- * implementation contains no networking or cluster code.
+ * A model ringtrain can train: its parameters, its data, and a function that computes gradients for a batch.
+ * Everything else belongs to the run: the optimizer ({@code --optimizer}, {@code --lr}, {@code -O optim.*}), ranks,
+ * the ring, gradient all-reduce, averaging, checkpoints, resume. An implementation contains no networking or
+ * cluster code, and no optimizer.
+ *
+ * <p>Most users do not implement this by hand: a SameDiff graph becomes a {@code Model} through
+ * {@code io.ringtrain.worker.model.samediff.SameDiffModel}, which computes the gradients with ND4J's automatic
+ * differentiation. Implement it directly for a model that computes its own gradients.
  *
  * <h2>Data-parallel semantics</h2>
  * <ul>
@@ -28,15 +31,16 @@ import java.util.List;
  *       (not the mean). The worker sums these over all ranks and divides by {@code B}, then calls
  *       the optimizer. The update is therefore the mean gradient over the same {@code B} samples
  *       whatever {@code W} is, so a run's result does not depend on the number of workers, up to
- *       floating-point summation order.</li>
+ *       floating-point summation order. A model that returns the mean instead is caught at its
+ *       first step (see {@link Replica}).</li>
  *   <li>All ranks start from the same parameters (each parameter drawn from
  *       {@code (seed, its name)}) and apply the same averaged gradient, so they stay identical.</li>
  * </ul>
  *
- * <p>One instance serves one model replica and is called from one thread; it may keep scratch
- * buffers between calls.
+ * <p>One instance serves one model replica and is called from one thread at a time; it may keep
+ * scratch buffers between calls.
  */
-public interface TrainingLoop {
+public interface Model {
 
     /**
      * The model's parameters in a fixed order. The order fixes the memory layout, the checkpoint
@@ -46,9 +50,6 @@ public interface TrainingLoop {
 
     /** The training samples. Every worker must build the identical dataset (e.g. from the seed). */
     Dataset trainingData();
-
-    /** The optimizer; its state is kept in the checkpointed model state. */
-    Optimizer optimizer();
 
     /**
      * Computes this rank's share of a step: writes into {@code gradients} the <b>sum</b> over the
