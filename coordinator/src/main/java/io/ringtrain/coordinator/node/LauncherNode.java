@@ -3,7 +3,9 @@ package io.ringtrain.coordinator.node;
 import com.typesafe.config.Config;
 import io.ringtrain.coordinator.Coordinator;
 import java.time.Duration;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import io.ringtrain.protocol.control.ToCoordinator;
@@ -13,6 +15,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.remote.RemoteActorRefProvider;
+import scala.Option;
+import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
 
@@ -64,17 +69,30 @@ public final class LauncherNode implements AutoCloseable {
                 WorkerExited.newBuilder().setWorkerId(workerId).setHow(how)).build()));
     }
 
-    /** A process whose node listens at {@code hostPort} is gone: down its node now. */
+    /**
+     * A process whose node listens at {@code hostPort} is gone: down its node now, and quarantine it. A downed node
+     * is removed from the cluster (and a coordinator singleton moves) only once it is also unreachable, which the
+     * failure detector would say only after its acceptable heartbeat pause (4 s); quarantining makes this node
+     * observe it as terminated at once. Safe only because the supervisor saw the process exit: it will never answer
+     * again.
+     */
     public void nodeGone(String hostPort) {
-        Cluster.get(system).manager().tell(new Down(AddressFromURIString.parse("pekko://" + ClusterContext.SYSTEM_NAME + "@" + hostPort)));
+        Address address = AddressFromURIString.parse("pekko://" + ClusterContext.SYSTEM_NAME + "@" + hostPort);
+        Cluster.get(system).manager().tell(new Down(address));
+        for (Member m : Cluster.get(system).state().getMembers()) {
+            if (m.address().equals(address)
+                    && ((ExtendedActorSystem) system.classicSystem()).provider() instanceof RemoteActorRefProvider remote) {
+                remote.quarantine(address, Option.apply((Object) m.uniqueAddress().longUid()), "its process exited");
+            }
+        }
     }
 
     /** Waits (bounded) until the node at {@code hostPort} is an Up member, as this node sees the cluster. */
     public void awaitUp(String hostPort, Duration timeout) throws InterruptedException {
-        org.apache.pekko.actor.Address address = AddressFromURIString.parse("pekko://" + ClusterContext.SYSTEM_NAME + "@" + hostPort);
+        Address address = AddressFromURIString.parse("pekko://" + ClusterContext.SYSTEM_NAME + "@" + hostPort);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
+            for (Member m : Cluster.get(system).state().getMembers()) {
                 if (m.address().equals(address) && m.status() == org.apache.pekko.cluster.MemberStatus.up()) {
                     return;
                 }
